@@ -1,0 +1,39 @@
+"""Where the pipeline reads and writes, relative to one project root.
+
+Every step takes a ``ProjectPaths`` instead of building paths itself, so tests
+can run the whole pipeline in a temporary folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """The data, model and report folders under a project root."""
+
+    root: Path
+
+    @property
+    def raw_data(self) -> Path:
+        return self.root / "data" / "raw"
+
+    @property
+    def processed_data(self) -> Path:
+        return self.root / "data" / "processed"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def create(self) -> ProjectPaths:
+        """Create every output folder that does not exist yet."""
+        for folder in (self.raw_data, self.processed_data, self.models, self.reports):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
