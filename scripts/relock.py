@@ -71,7 +71,7 @@ def relock(version: str, use_notebooks: bool, upgrade: bool) -> None:
             vcs_ref="HEAD",
             quiet=True,
         )
-        command = ["make", "--no-print-directory", "lock", f"PIP_COMPILE={pip_compile_for(version)}"]
+        command = ["make", "--no-print-directory", "lock", f"LOCK_TOOL={pip_compile_for(version)}"]
         if upgrade:
             command.append("UPGRADE=1")
         subprocess.run(command, cwd=project, check=True)

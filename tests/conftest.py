@@ -1,0 +1,85 @@
+"""Fixtures shared by the template's tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from interpreters import find_python
+from profiles import answers
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> None:
+    """Skip for a missing tool on a workstation; in CI a missing tool is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the CI script must install it)")
+    pytest.skip(reason)
+
+
+def python_path(version: str) -> str:
+    python = find_python(version)
+    if python is None:
+        unavailable(f"Python {version} is not installed")
+    return python
+
+
+def git(project: Path, *args: str) -> str:
+    """Run git in ``project`` as a throwaway identity; return its stdout."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Template Tests",
+        "GIT_AUTHOR_EMAIL": "tests@example.com",
+        "GIT_COMMITTER_NAME": "Template Tests",
+        "GIT_COMMITTER_EMAIL": "tests@example.com",
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=project, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def commit_all(project: Path, message: str = "Initial commit") -> None:
+    if not (project / ".git").exists():
+        git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", message)
+
+
+def render(copie, profile: str, **overrides: object) -> Path:
+    """Render ``profile`` (plus overrides) and return the project folder."""
+    result = copie.copy(extra_answers={**answers(profile), **overrides})
+    assert result.exit_code == 0, result.exception
+    assert result.exception is None
+    return result.project_dir
+
+
+@pytest.fixture(scope="session")
+def template_root() -> Path:
+    return TEMPLATE_ROOT
+
+
+@pytest.fixture(scope="session")
+def rendered(copie_session):
+    """Render each profile once per session; return a function profile -> folder."""
+    cache: dict[str, Path] = {}
+
+    def get(profile: str) -> Path:
+        if profile not in cache:
+            cache[profile] = render(copie_session, profile)
+        return cache[profile]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def make() -> str:
+    path = shutil.which("make")
+    if path is None:
+        unavailable("make is not installed")
+    return path

@@ -1,0 +1,46 @@
+"""Answer profiles: together they choose every value of every question once.
+
+Cheap checks (render, parse, lint) run on all of them; the expensive ones
+(real installs) on the few named in INSTALL_PROFILES.
+"""
+
+from __future__ import annotations
+
+PROFILES: dict[str, dict[str, object]] = {
+    # Only the required answer: everything else is the default.
+    "default": {},
+    "py312-apache-gitlab-slim": {
+        "python_version": "3.12",
+        "license": "Apache-2.0",
+        "ci_provider": "gitlab",
+        "use_docker": False,
+        "use_notebooks": False,
+    },
+    "py313-bsd-no-ci": {
+        "python_version": "3.13",
+        "license": "BSD-3-Clause",
+        "ci_provider": "none",
+        "use_docker": True,
+        "use_notebooks": True,
+    },
+    "proprietary-github-slim": {
+        "license": "Proprietary",
+        "ci_provider": "github",
+        "use_docker": False,
+        "use_notebooks": False,
+        "project_name": "Fraud Detection 2",
+        "package_name": "fraud_detection",
+        "author_name": "Risk Analytics",
+        "author_email": "risk-analytics@example.org",
+        "project_description": "Scores card transactions for fraud.",
+    },
+}
+
+# One real install per supported Python, covering both dev.txt variants.
+INSTALL_PROFILES = ("default", "py312-apache-gitlab-slim", "py313-bsd-no-ci")
+
+BASE_ANSWERS = {"project_name": "Churn Model"}
+
+
+def answers(profile: str) -> dict[str, object]:
+    return {**BASE_ANSWERS, **PROFILES[profile]}

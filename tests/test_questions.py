@@ -1,0 +1,138 @@
+"""copier.yml: every question is documented, defaults chain, bad answers are refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TEMPLATE_ROOT
+
+CONTRACT_KEYS = {
+    "project_name",
+    "package_name",
+    "project_description",
+    "author_name",
+    "author_email",
+    "license",
+    "python_version",
+    "ci_provider",
+    "use_docker",
+    "use_notebooks",
+}
+COPIER = str(Path(sys.executable).with_name("copier"))
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    return yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+
+
+def questions(config: dict) -> dict[str, dict]:
+    """Questions users are asked: not settings (_x), not computed (when: false)."""
+    return {
+        key: spec
+        for key, spec in config.items()
+        if not key.startswith("_") and spec.get("when") is not False
+    }
+
+
+def test_asked_questions_are_exactly_the_contract(config):
+    assert set(questions(config)) == CONTRACT_KEYS
+
+
+def test_every_question_has_type_and_help(config):
+    for key, spec in questions(config).items():
+        assert spec.get("type") in {"str", "bool"}, key
+        assert len(spec.get("help", "")) > 15, key
+
+
+def test_no_secret_questions_and_no_unsafe_features(config):
+    assert not any(spec.get("secret") for key, spec in config.items() if not key.startswith("_"))
+    for unsafe in ("_tasks", "_migrations", "_jinja_extensions", "_external_data"):
+        assert unsafe not in config
+
+
+def test_min_copier_version_has_the_sandbox_fixes(config):
+    from packaging.version import Version
+
+    assert Version(config["_min_copier_version"]) >= Version("9.17.2")
+
+
+def test_computed_values_are_never_stored(rendered):
+    stored = yaml.safe_load((rendered("default") / ".copier-answers.yml").read_text())
+    assert set(stored) == CONTRACT_KEYS | {"_commit", "_src_path"}
+
+
+@pytest.mark.parametrize(
+    ("project_name", "package_name"),
+    [
+        ("Churn Model", "churn_model"),
+        ("Sales-Forecast v2", "sales_forecast_v2"),
+        ("NLP.Toolkit", "nlp_toolkit"),
+    ],
+)
+def test_package_name_defaults_from_project_name(copie, project_name, package_name):
+    result = copie.copy(extra_answers={"project_name": project_name})
+    assert result.exit_code == 0, result.exception
+    assert result.answers["package_name"] == package_name
+    assert (result.project_dir / "src" / package_name / "__init__.py").is_file()
+
+
+INVALID = [
+    ("project_name", "", "project_name is required"),
+    ("project_name", "   ", "project_name is required"),
+    ("project_name", "-dash first", "must start with a letter or digit"),
+    ("project_name", 'Quote "me"', "must start with a letter or digit"),
+    ("package_name", "class", "is a Python keyword"),
+    ("package_name", "my-pkg", "is not a valid package name"),
+    ("package_name", "1abc", "is not a valid package name"),
+    ("package_name", "Pandas", "is not a valid package name"),
+    ("package_name", "os", "would shadow the standard-library module"),
+    ("package_name", "asyncore", "would shadow the standard-library module"),  # 3.11 only
+    ("package_name", "sklearn", "would shadow the dependency"),
+    ("project_description", "two\nlines", "must be one line"),
+    ("project_description", 'say "hi"', "must be one line"),
+    ("author_name", "", "author_name is required"),
+    ("author_email", "jane.example.org", "is not an email address"),
+    ("author_email", "jane@localhost", "is not an email address"),
+    ("author_email", "a@b@c.org", "is not an email address"),
+    ("license", "GPL-3.0", "Invalid choice"),
+    ("python_version", "3.10", "Invalid choice"),
+    ("ci_provider", "jenkins", "Invalid choice"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), INVALID, ids=lambda v: repr(v)[:30])
+def test_invalid_answer_is_refused_and_nothing_is_written(copie, key, value, message):
+    answers = {"project_name": "Churn Model", key: value}
+    result = copie.copy(extra_answers=answers)
+    assert result.exit_code != 0
+    assert message in str(result.exception)
+    output_dir = copie.test_dir / f"copie{copie.counter - 1:03d}"
+    assert list(output_dir.iterdir()) == []
+
+
+def test_cli_refusal_names_the_rule_and_creates_no_folder(tmp_path):
+    destination = tmp_path / "project"
+    done = subprocess.run(
+        [COPIER, "copy", "--vcs-ref", "HEAD", "--defaults", "--data", "project_name=Demo",
+         "--data", "package_name=os", str(TEMPLATE_ROOT), str(destination)],
+        capture_output=True, text=True,
+    )
+    assert done.returncode != 0
+    assert "would shadow the standard-library module" in done.stderr
+    assert not destination.exists()
+
+
+def test_project_name_is_required_without_a_default(tmp_path):
+    destination = tmp_path / "project"
+    done = subprocess.run(
+        [COPIER, "copy", "--vcs-ref", "HEAD", "--defaults", str(TEMPLATE_ROOT), str(destination)],
+        capture_output=True, text=True,
+    )
+    assert done.returncode != 0
+    assert 'Question "project_name" is required' in done.stderr
+    assert not destination.exists()

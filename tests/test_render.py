@@ -1,0 +1,135 @@
+"""Every answer profile renders into clean, parseable, lint-free files."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TEMPLATE_ROOT, commit_all, git
+from profiles import PROFILES, answers
+
+RUFF = str(Path(sys.executable).with_name("ruff"))
+JINJA_MARKERS = re.compile(r"\{\{|\{%|\{#|%\}|#\}")
+LICENSE_HEADLINES = {
+    "MIT": "MIT License",
+    "Apache-2.0": "Apache License\n                           Version 2.0, January 2004",
+    "BSD-3-Clause": "BSD 3-Clause License",
+    "Proprietary": "All rights reserved.",
+}
+
+pytestmark = pytest.mark.parametrize("profile", list(PROFILES))
+
+
+def project_files(project: Path) -> list[Path]:
+    return sorted(p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts)
+
+
+def test_no_template_syntax_left(rendered, profile):
+    project = rendered(profile)
+    for path in project_files(project):
+        relative = path.relative_to(project)
+        assert not JINJA_MARKERS.search(str(relative)), relative
+        assert not path.name.endswith(".jinja"), relative
+        assert not JINJA_MARKERS.search(path.read_text()), relative
+
+
+def test_text_files_look_hand_written(rendered, profile):
+    project = rendered(profile)
+    for path in project_files(project):
+        text = path.read_text()
+        relative = path.relative_to(project)
+        if path.name == ".gitkeep":
+            assert text == "", relative
+            continue
+        assert text.endswith("\n") and not text.endswith("\n\n"), relative
+        # Python keeps two blank lines between definitions; ruff format checks it.
+        if path.suffix != ".py":
+            assert "\n\n\n" not in text, relative
+        assert not re.search(r"[ \t]+\n", text), relative
+
+
+def test_structured_files_parse(rendered, profile):
+    project = rendered(profile)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    expected = answers(profile)
+    package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
+    assert pyproject["project"]["name"] == package.replace("_", "-")
+    assert pyproject["project"]["requires-python"] == f">={expected.get('python_version', '3.11')}"
+    for path in project.rglob("*.yml"):
+        assert yaml.safe_load(path.read_text()) is not None, path
+    for path in project.rglob("*.ipynb"):
+        notebook = json.loads(path.read_text())
+        assert notebook["nbformat"] == 4
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell["outputs"] == [] and cell["execution_count"] is None, path
+
+
+def test_layout_follows_the_answers(rendered, profile):
+    project = rendered(profile)
+    stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    package = project / "src" / stored["package_name"]
+    for relative in (
+        "Makefile", "README.md", "CHANGELOG.md", "LICENSE", ".gitignore", "pyproject.toml",
+        "requirements/base.in", "requirements/dev.in",
+        "requirements/base.txt", "requirements/dev.txt",
+        "data/raw/.gitkeep", "data/interim/.gitkeep", "data/processed/.gitkeep",
+        "data/external/.gitkeep", "models/.gitkeep", "reports/figures/.gitkeep",
+    ):
+        assert (project / relative).is_file(), relative
+    for module in ("__init__", "__main__", "data", "features", "model", "model_store", "pipeline"):
+        assert (package / f"{module}.py").is_file(), module
+    assert (project / "notebooks").is_dir() == stored["use_notebooks"]
+    dev_in = (project / "requirements" / "dev.in").read_text()
+    assert ("nbstripout" in dev_in) == stored["use_notebooks"]
+
+
+def test_license_matches_the_answer(rendered, profile):
+    project = rendered(profile)
+    stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    text = (project / "LICENSE").read_text()
+    assert LICENSE_HEADLINES[stored["license"]] in text
+    assert stored["author_name"] in text
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    spdx = "LicenseRef-Proprietary" if stored["license"] == "Proprietary" else stored["license"]
+    assert pyproject["project"]["license"] == spdx
+
+
+def test_locks_are_the_kept_ones_for_the_answers(rendered, profile):
+    project = rendered(profile)
+    stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    kept = TEMPLATE_ROOT / "includes" / "locks" / stored["python_version"]
+    dev = "dev-notebooks.txt" if stored["use_notebooks"] else "dev.txt"
+    requirements = project / "requirements"
+    assert (requirements / "base.txt").read_text() == (kept / "base.txt").read_text()
+    assert (requirements / "dev.txt").read_text() == (kept / dev).read_text()
+
+
+def test_python_passes_the_projects_own_ruff(rendered, profile):
+    project = rendered(profile)
+    for command in ([RUFF, "check", "--no-cache", "."], [RUFF, "format", "--no-cache", "--check", "."]):
+        done = subprocess.run(command, cwd=project, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_git_ignores_data_models_and_secrets(rendered, profile, tmp_path):
+    project = tmp_path / "project"
+    subprocess.run(["cp", "-a", str(rendered(profile)), str(project)], check=True)
+    commit_all(project)
+    ignored = ["data/raw/sales.csv", "data/processed/train.parquet", "models/model.skops",
+               "reports/metrics.json", ".env", ".env.local", ".venv/bin/python"]
+    kept = ["data/raw/.gitkeep", "models/.gitkeep", "reports/figures/.gitkeep", ".env.example"]
+    for path in ignored:
+        assert git(project, "check-ignore", "--no-index", path).strip() == path
+    for path in kept:
+        done = subprocess.run(["git", "check-ignore", "--no-index", path], cwd=project)
+        assert done.returncode == 1, f"{path} is ignored"
+    tracked = git(project, "ls-files").split()
+    data_or_models = [p for p in tracked if p.startswith(("data/", "models/"))]
+    assert all(p.endswith(".gitkeep") for p in data_or_models), data_or_models
