@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import venv
 from pathlib import Path
 
 from copier import run_copy
@@ -47,8 +46,16 @@ def pip_compile_for(version: str) -> Path:
             sys.exit(f"error: Python {version} is not installed; every supported version is needed")
         subprocess.run([python, "-m", "venv", "--clear", str(tools)], check=True)
         subprocess.run(
-            [tools / "bin" / "python", "-m", "pip", "install", "--quiet", "--require-hashes",
-             "--requirement", ROOT / "requirements" / "relock.txt"],
+            [
+                tools / "bin" / "python",
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--require-hashes",
+                "--requirement",
+                ROOT / "requirements" / "relock.txt",
+            ],
             check=True,
         )
     return pip_compile
@@ -65,8 +72,11 @@ def relock(version: str, use_notebooks: bool, upgrade: bool) -> None:
         run_copy(
             str(ROOT),
             project,
-            data={"project_name": "Lock Example", "python_version": version,
-                  "use_notebooks": use_notebooks},
+            data={
+                "project_name": "Lock Example",
+                "python_version": version,
+                "use_notebooks": use_notebooks,
+            },
             defaults=True,
             vcs_ref="HEAD",
             quiet=True,
@@ -83,8 +93,12 @@ def relock(version: str, use_notebooks: bool, upgrade: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upgrade", action="store_true", help="upgrade every pin")
-    parser.add_argument("--python", action="append", choices=SUPPORTED_PYTHONS,
-                        help="only this Python version (repeatable)")
+    parser.add_argument(
+        "--python",
+        action="append",
+        choices=SUPPORTED_PYTHONS,
+        help="only this Python version (repeatable)",
+    )
     args = parser.parse_args()
     for version in args.python or SUPPORTED_PYTHONS:
         for use_notebooks in (False, True):

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from interpreters import find_python
 from profiles import answers
 
@@ -78,7 +79,7 @@ def rendered(copie_session):
 
 
 @pytest.fixture(scope="session")
-def make() -> str:
+def gnu_make() -> str:
     path = shutil.which("make")
     if path is None:
         unavailable("make is not installed")

@@ -19,7 +19,10 @@ DEFAULT_PYTHON = "3.11"
 def _runs_as(candidate: str, version: str) -> bool:
     check = f"import sys; sys.exit(sys.version_info[:2] != {tuple(map(int, version.split('.')))})"
     try:
-        return subprocess.run([candidate, "-c", check], capture_output=True, timeout=30).returncode == 0
+        return (
+            subprocess.run([candidate, "-c", check], capture_output=True, timeout=30).returncode
+            == 0
+        )
     except OSError:
         return False
 

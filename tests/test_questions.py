@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import TEMPLATE_ROOT
 
 CONTRACT_KEYS = {
@@ -118,9 +119,21 @@ def test_invalid_answer_is_refused_and_nothing_is_written(copie, key, value, mes
 def test_cli_refusal_names_the_rule_and_creates_no_folder(tmp_path):
     destination = tmp_path / "project"
     done = subprocess.run(
-        [COPIER, "copy", "--vcs-ref", "HEAD", "--defaults", "--data", "project_name=Demo",
-         "--data", "package_name=os", str(TEMPLATE_ROOT), str(destination)],
-        capture_output=True, text=True,
+        [
+            COPIER,
+            "copy",
+            "--vcs-ref",
+            "HEAD",
+            "--defaults",
+            "--data",
+            "project_name=Demo",
+            "--data",
+            "package_name=os",
+            str(TEMPLATE_ROOT),
+            str(destination),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode != 0
     assert "would shadow the standard-library module" in done.stderr
@@ -131,7 +144,8 @@ def test_project_name_is_required_without_a_default(tmp_path):
     destination = tmp_path / "project"
     done = subprocess.run(
         [COPIER, "copy", "--vcs-ref", "HEAD", "--defaults", str(TEMPLATE_ROOT), str(destination)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode != 0
     assert 'Question "project_name" is required' in done.stderr

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import TEMPLATE_ROOT, commit_all, git
 from profiles import PROFILES, answers
 
@@ -76,11 +77,22 @@ def test_layout_follows_the_answers(rendered, profile):
     stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
     package = project / "src" / stored["package_name"]
     for relative in (
-        "Makefile", "README.md", "CHANGELOG.md", "LICENSE", ".gitignore", "pyproject.toml",
-        "requirements/base.in", "requirements/dev.in",
-        "requirements/base.txt", "requirements/dev.txt",
-        "data/raw/.gitkeep", "data/interim/.gitkeep", "data/processed/.gitkeep",
-        "data/external/.gitkeep", "models/.gitkeep", "reports/figures/.gitkeep",
+        "Makefile",
+        "README.md",
+        "CHANGELOG.md",
+        "LICENSE",
+        ".gitignore",
+        "pyproject.toml",
+        "requirements/base.in",
+        "requirements/dev.in",
+        "requirements/base.txt",
+        "requirements/dev.txt",
+        "data/raw/.gitkeep",
+        "data/interim/.gitkeep",
+        "data/processed/.gitkeep",
+        "data/external/.gitkeep",
+        "models/.gitkeep",
+        "reports/figures/.gitkeep",
     ):
         assert (project / relative).is_file(), relative
     for module in ("__init__", "__main__", "data", "features", "model", "model_store", "pipeline"):
@@ -113,7 +125,10 @@ def test_locks_are_the_kept_ones_for_the_answers(rendered, profile):
 
 def test_python_passes_the_projects_own_ruff(rendered, profile):
     project = rendered(profile)
-    for command in ([RUFF, "check", "--no-cache", "."], [RUFF, "format", "--no-cache", "--check", "."]):
+    for command in (
+        [RUFF, "check", "--no-cache", "."],
+        [RUFF, "format", "--no-cache", "--check", "."],
+    ):
         done = subprocess.run(command, cwd=project, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
 
@@ -122,8 +137,15 @@ def test_git_ignores_data_models_and_secrets(rendered, profile, tmp_path):
     project = tmp_path / "project"
     subprocess.run(["cp", "-a", str(rendered(profile)), str(project)], check=True)
     commit_all(project)
-    ignored = ["data/raw/sales.csv", "data/processed/train.parquet", "models/model.skops",
-               "reports/metrics.json", ".env", ".env.local", ".venv/bin/python"]
+    ignored = [
+        "data/raw/sales.csv",
+        "data/processed/train.parquet",
+        "models/model.skops",
+        "reports/metrics.json",
+        ".env",
+        ".env.local",
+        ".venv/bin/python",
+    ]
     kept = ["data/raw/.gitkeep", "models/.gitkeep", "reports/figures/.gitkeep", ".env.example"]
     for path in ignored:
         assert git(project, "check-ignore", "--no-index", path).strip() == path

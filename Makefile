@@ -1,0 +1,56 @@
+# hardened-ds-template: maintainer and user commands. `make help` lists them.
+# The template's own tools live in .venv, installed hash-checked from
+# requirements/dev.txt.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# pytest-xdist workers; the slow tests are install-bound, so 2 suit 2 cores.
+WORKERS ?= 2
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv new test lint docs bench relock relock-dev python-names clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
+
+venv: $(INSTALLED) ## Create .venv with the template's locked tools
+
+$(INSTALLED): requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --requirement requirements/dev.txt
+	@touch $@
+
+new: $(INSTALLED) ## Create a project: make new DEST=../my-project [DATA="project_name=X package_name=y"]
+	@test -n "$(DEST)" || { echo "usage: make new DEST=../my-project [DATA=\"project_name=X\"]" >&2; exit 1; }
+	$(BIN)/copier copy --vcs-ref HEAD $(if $(DATA),--defaults $(foreach pair,$(DATA),--data $(pair))) "$(CURDIR)" "$(DEST)"
+
+test: $(INSTALLED) ## Run the template's tests (renders, installs and runs projects)
+	$(BIN)/pytest -n $(WORKERS)
+
+lint: $(INSTALLED) ## Lint the template's own Python
+	$(BIN)/ruff check tests scripts bench
+	$(BIN)/ruff format --check tests scripts bench
+
+docs: $(INSTALLED) ## Build the documentation site into site/
+	$(BIN)/mkdocs build --strict
+
+bench: $(INSTALLED) ## Measure copy time and time to a first green `make test`
+	$(BIN)/python bench/bench.py
+
+relock: $(INSTALLED) ## Regenerate the locks shipped to projects (UPGRADE=1 to upgrade)
+	$(BIN)/python scripts/relock.py $(if $(UPGRADE),--upgrade)
+
+relock-dev: $(INSTALLED) ## Regenerate the template's own locks (UPGRADE=1 to upgrade)
+	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements/dev.txt requirements/dev.in
+	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements/relock.txt requirements/relock.in
+
+python-names: $(INSTALLED) ## Regenerate the stdlib names package_name may not take
+	$(BIN)/python scripts/python_names.py
+
+clean: ## Remove .venv, caches and the built site
+	rm -rf $(VENV) .cache site .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
