@@ -1,0 +1,69 @@
+"""Write docs/reference/questions.md from copier.yml, so the page cannot drift.
+
+.venv/bin/python scripts/docs_reference.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "docs" / "reference" / "questions.md"
+
+HEADER = """\
+# Questions
+
+Generated from `copier.yml` by `scripts/docs_reference.py`; a test fails when
+this page and `copier.yml` disagree.
+
+Every question has a default except `project_name`, so
+`copier copy --defaults --data project_name="Churn Model" <template> <dest>`
+renders a project. An answer that breaks a rule is refused with a message
+naming the rule, and nothing is written.
+
+| Key | Type | Default | Allowed | What it changes |
+|---|---|---|---|---|
+"""
+
+
+def cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").strip()
+
+
+def default_of(spec: dict) -> str:
+    if "default" not in spec:
+        return "(required)"
+    default = spec["default"]
+    if isinstance(default, bool):
+        return f"`{str(default).lower()}`"
+    if "{{" in str(default):
+        return "derived from `project_name`" if "project_name" in default else "computed"
+    return f"`{default}`"
+
+
+def allowed_of(spec: dict) -> str:
+    choices = spec.get("choices")
+    if isinstance(choices, dict):
+        return ", ".join(f"`{value}` ({label})" for label, value in choices.items())
+    if isinstance(choices, list):
+        return ", ".join(f"`{value}`" for value in choices)
+    if spec.get("type") == "bool":
+        return "`true`, `false`"
+    return "validated" if "validator" in spec else "any text"
+
+
+def render(config: dict) -> str:
+    rows = [
+        f"| `{key}` | {spec['type']} | {default_of(spec)} | {allowed_of(spec)} "
+        f"| {cell(spec['help'])} |"
+        for key, spec in config.items()
+        if not key.startswith("_") and spec.get("when") is not False
+    ]
+    return HEADER + "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    OUTPUT.write_text(render(yaml.safe_load((ROOT / "copier.yml").read_text())))
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")

@@ -1,0 +1,58 @@
+"""Docs build strictly, generated pages are current, and the README's commands exist."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from conftest import TEMPLATE_ROOT
+
+sys.path.insert(0, str(TEMPLATE_ROOT / "scripts"))
+
+import docs_reference
+
+BIN = Path(sys.executable).parent
+
+
+def test_site_builds_strictly(tmp_path):
+    done = subprocess.run(
+        [BIN / "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "site" / "reference" / "questions" / "index.html").is_file()
+
+
+def test_questions_page_is_generated_from_copier_yml():
+    config = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+    expected = docs_reference.render(config)
+    assert docs_reference.OUTPUT.read_text() == expected, "run scripts/docs_reference.py"
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_them():
+    readme = (TEMPLATE_ROOT / "README.md").read_text()
+    assert "make new DEST=../my-project" in readme
+    assert re.search(r"^make test\b", readme, re.MULTILINE)
+    makefile = (TEMPLATE_ROOT / "Makefile").read_text()
+    assert re.search(r"^new:", makefile, re.MULTILINE)
+    assert re.search(r"^test:", makefile, re.MULTILINE)
+    assert re.search(r"^make test$", (TEMPLATE_ROOT / ".ci/run").read_text(), re.MULTILINE)
+
+
+def test_template_code_is_lint_clean():
+    for command in (["check"], ["format", "--check"]):
+        done = subprocess.run(
+            [BIN / "ruff", *command, "--no-cache", "tests", "scripts", "bench"],
+            cwd=TEMPLATE_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout
