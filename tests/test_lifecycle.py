@@ -89,6 +89,10 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, profile):
     # Data, models, reports and the venv are all ignored: the run leaves git clean.
     assert git(project, "status", "--porcelain") == ""
 
+    check(run_make(project, "clean"))
+    assert not (project / ".venv").exists()
+    assert (project / "models" / "model.skops").is_file(), "make clean must keep models"
+
 
 def test_lock_is_stable_when_nothing_changed(copie, gnu_make):
     """`make lock` on a fresh project keeps every pin: the shipped locks are current."""
