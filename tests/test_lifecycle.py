@@ -7,6 +7,8 @@ a fresh virtualenv for each supported Python, so they are the slow ones.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 from pathlib import Path
 
@@ -17,10 +19,33 @@ from conftest import commit_all, git, python_path, render
 from locks import parse_lock
 from profiles import INSTALL_PROFILES, answers
 
+CANARY = "canary-7f3c-template-suite"
 
-def run_make(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+# Runs a notebook's code cells in order, like a kernel: each cell's last
+# expression is printed with repr(), as Jupyter would display it.
+NOTEBOOK_RUNNER = """
+import ast, json, sys
+scope = {}
+for cell in json.load(open(sys.argv[1]))["cells"]:
+    if cell["cell_type"] != "code":
+        continue
+    tree = ast.parse("".join(cell["source"]))
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, "<cell>", "exec"), scope)
+    if last is not None:
+        print(repr(eval(compile(ast.Expression(last.value), "<cell>", "eval"), scope)))
+"""
+
+
+def run_make(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["make", "--no-print-directory", *args], cwd=project, capture_output=True, text=True
+        ["make", "--no-print-directory", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -70,10 +95,21 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, profile):
     assert installed.pop(package) == "0.1.0"
     assert installed == pins
 
+    # The first install creates .env from .env.example, private; later ones keep it.
+    env_file = project / ".env"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    env_file.write_text(env_file.read_text() + "# the owner's edit\n")
+    check(run_make(project, "env"))
+    assert env_file.read_text().endswith("# the owner's edit\n")
+
     tested = check(run_make(project, "test"))
     assert " passed" in tested and "failed" not in tested and "error" not in tested
 
-    check(run_make(project, "run"))
+    # `make run` says nothing of its own: with LOG_FORMAT=json every line is JSON.
+    ran = run_make(project, "run", env={"LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"})
+    check(ran)
+    records = [json.loads(line) for line in (ran.stdout + ran.stderr).splitlines()]
+    assert records[-1]["message"].startswith("Done: accuracy")
     metrics = json.loads((project / "reports/metrics.json").read_text())
     assert metrics["accuracy"] > 0.9
     check(
@@ -86,6 +122,9 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, profile):
     )
 
     check(run_make(project, "lint"))
+    check(run_make(project, "audit"))
+    if answers(profile).get("use_notebooks", True):
+        run_notebook(project)
     # Data, models, reports and the venv are all ignored: the run leaves git clean.
     assert git(project, "status", "--porcelain") == ""
 
@@ -118,3 +157,23 @@ def test_wrong_python_version_is_refused(copie, gnu_make):
     assert done.returncode != 0
     assert "is not a working Python 3.11" in done.stderr
     assert not (project / ".venv").exists()
+
+
+def run_notebook(project: Path) -> None:
+    """The example notebook runs, and shows its settings without their secrets."""
+    [notebook] = (project / "notebooks").glob("*.ipynb")
+    shown = check(
+        subprocess.run(
+            [project / ".venv/bin/python", "-c", NOTEBOOK_RUNNER, notebook.name],
+            cwd=notebook.parent,
+            capture_output=True,
+            text=True,
+            env={
+                **os.environ,
+                "METRICS_WEBHOOK_URL": f"https://hooks.example.com/{CANARY}",
+                "METRICS_WEBHOOK_TOKEN": CANARY,
+            },
+        )
+    )
+    assert "metrics_webhook_token=SecretStr('**********')" in shown
+    assert CANARY not in shown

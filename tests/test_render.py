@@ -16,6 +16,7 @@ from conftest import TEMPLATE_ROOT, commit_all, git
 from profiles import PROFILES, answers
 
 RUFF = str(Path(sys.executable).with_name("ruff"))
+BANDIT = str(Path(sys.executable).with_name("bandit"))
 JINJA_MARKERS = re.compile(r"\{\{|\{%|\{#|%\}|#\}")
 LICENSE_HEADLINES = {
     "MIT": "MIT License",
@@ -155,3 +156,39 @@ def test_git_ignores_data_models_and_secrets(rendered, profile, tmp_path):
     tracked = git(project, "ls-files").split()
     data_or_models = [p for p in tracked if p.startswith(("data/", "models/"))]
     assert all(p.endswith(".gitkeep") for p in data_or_models), data_or_models
+
+
+def test_bandit_finds_nothing_at_any_level_and_nothing_is_waived(rendered, profile):
+    project = rendered(profile)
+    done = subprocess.run(
+        [
+            BANDIT,
+            "--quiet",
+            "--format",
+            "json",
+            "--configfile",
+            "pyproject.toml",
+            "--recursive",
+            "src",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    report = json.loads(done.stdout)
+    assert report["results"] == [], report["results"]
+    assert report["metrics"]["_totals"]["loc"] > 200
+    for path in (project / "src").rglob("*.py"):
+        assert "nosec" not in path.read_text(), path
+
+
+def test_env_example_has_placeholders_only(rendered, profile):
+    example = (rendered(profile) / ".env.example").read_text()
+    settings = dict(re.findall(r"^([A-Z_]+)=(.*)$", example, re.MULTILINE))
+    assert settings == {
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "text",
+        "METRICS_WEBHOOK_URL": "",
+        "METRICS_WEBHOOK_TOKEN": "",
+    }

@@ -7,8 +7,9 @@ import logging
 from pathlib import Path
 from typing import NamedTuple
 
-from . import data, features, model, model_store
+from . import data, features, model, model_store, webhook
 from .paths import ProjectPaths
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ class RunResult(NamedTuple):
     metrics_path: Path
 
 
-def run(paths: ProjectPaths, seed: int = 42) -> RunResult:
+def run(paths: ProjectPaths, settings: Settings, seed: int = 42) -> RunResult:
     """Run every step and return where the results were written."""
     paths.create()
 
@@ -46,5 +47,8 @@ def run(paths: ProjectPaths, seed: int = 42) -> RunResult:
     metrics_path = paths.reports / METRICS_FILE
     metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     log.info("Wrote metrics to %s: %s", metrics_path, metrics)
+
+    if settings.metrics_webhook_url is not None and settings.metrics_webhook_token is not None:
+        webhook.post_metrics(settings.metrics_webhook_url, settings.metrics_webhook_token, metrics)
 
     return RunResult(paths, metrics, model_path, metrics_path)

@@ -1,0 +1,130 @@
+"""The project's one logging configuration: readable text or JSON lines, secrets masked.
+
+Call :func:`setup_logging` once, at start-up. Everything below is applied
+through ``logging.config.dictConfig`` from :func:`logging_config`, the single
+place to read or change how the project logs. The redaction filter sits on the
+handler, so it sees every record that is written, from this package and from
+libraries alike, at every level.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from .redaction import Redactor, one_line
+from .settings import Settings
+
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+# Third-party loggers that are chatty at INFO/DEBUG. They are turned down, not
+# off: their warnings and errors still reach the log.
+NOISY_LIBRARIES = ("urllib3", "matplotlib", "PIL", "numexpr", "asyncio")
+
+
+def _utc_iso(created: float) -> str:
+    return datetime.fromtimestamp(created, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES}
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in the message, its arguments, extra fields and tracebacks.
+
+    The record is rewritten in place, once, before any formatter sees it: the
+    message is interpolated, masked and made one line; the traceback is
+    formatted and masked.
+    """
+
+    def __init__(self, secrets: list[str] | None = None) -> None:
+        super().__init__()
+        self._redact = Redactor(secrets or [])
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = one_line(self._redact(record.getMessage()))
+        record.args = None
+        for key, value in extra_fields(record).items():
+            if isinstance(value, str):
+                setattr(record, key, one_line(self._redact(value)))
+            elif not isinstance(value, int | float | bool | type(None)):
+                setattr(record, key, one_line(self._redact(repr(value))))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-01-31T12:00:00.000+00:00 INFO    logger: message``, traceback indented.
+
+    Traceback lines are indented so that no line after the first can pass for
+    a record of its own.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return _utc_iso(record.created)
+
+    def format(self, record: logging.LogRecord) -> str:
+        first, *rest = super().format(record).split("\n")
+        return "\n".join([first, *("    " + line for line in rest)])
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (ISO-8601, UTC), level, logger, message, extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": _utc_iso(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **extra_fields(record),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        # ASCII-only output escapes every line separator, so one record is one line.
+        return json.dumps(entry, default=str, ensure_ascii=True)
+
+
+def logging_config(settings: Settings, stream: IO[str] | None = None) -> dict[str, Any]:
+    """The dictConfig for ``settings``; ``stream`` defaults to standard error."""
+    return {
+        "version": 1,
+        # Loggers created before set-up (libraries') keep working.
+        "disable_existing_loggers": False,
+        "filters": {"redact": {"()": RedactingFilter, "secrets": settings.secret_values()}},
+        "formatters": {"text": {"()": TextFormatter}, "json": {"()": JsonFormatter}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "stream": stream or "ext://sys.stderr",
+                "formatter": settings.log_format,
+                "filters": ["redact"],
+            }
+        },
+        "loggers": {name: {"level": "WARNING"} for name in NOISY_LIBRARIES},
+        "root": {"level": settings.log_level, "handlers": ["console"]},
+    }
+
+
+def setup_logging(settings: Settings, stream: IO[str] | None = None) -> None:
+    """Configure logging for the whole process from ``settings``."""
+    logging.config.dictConfig(logging_config(settings, stream))
+    # Python warnings go through the same handler, and so through redaction.
+    logging.captureWarnings(True)
