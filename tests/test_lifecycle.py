@@ -123,6 +123,16 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, profile):
 
     check(run_make(project, "lint"))
     check(run_make(project, "audit"))
+    # The hooks are local: with an empty PRE_COMMIT_HOME they install nothing.
+    check(
+        subprocess.run(
+            [project / ".venv/bin/pre-commit", "run", "--all-files"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
+        )
+    )
     if answers(profile).get("use_notebooks", True):
         run_notebook(project)
     # Data, models, reports and the venv are all ignored: the run leaves git clean.
