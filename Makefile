@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# Scanners (checkov, zizmor, hadolint, yamllint) get a venv of their own.
+SCANNERS := .cache/scanners
+SCANNERS_INSTALLED := $(SCANNERS)/.installed
 # pytest-xdist workers; the slow tests are install-bound, so 2 suit 2 cores.
 WORKERS ?= 2
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras \
@@ -24,12 +27,17 @@ $(INSTALLED): requirements/dev.txt
 	$(BIN)/python -m pip install --quiet --require-hashes --requirement requirements/dev.txt
 	@touch $@
 
+$(SCANNERS_INSTALLED): requirements/scanners.txt
+	$(PYTHON) -m venv $(SCANNERS)
+	$(SCANNERS)/bin/python -m pip install --quiet --require-hashes --requirement requirements/scanners.txt
+	@touch $@
+
 new: $(INSTALLED) ## Create a project: make new DEST=../my-project [DATA="project_name=X package_name=y"]
 	@test -n "$(DEST)" || { echo "usage: make new DEST=../my-project [DATA=\"project_name=X\"]" >&2; exit 1; }
 	$(BIN)/copier copy --vcs-ref HEAD $(if $(DATA),--defaults $(foreach pair,$(DATA),--data $(pair))) "$(CURDIR)" "$(DEST)"
 
-test: $(INSTALLED) ## Run the template's tests (renders, installs and runs projects)
-	$(BIN)/pytest -n $(WORKERS)
+test: $(INSTALLED) $(SCANNERS_INSTALLED) ## Run the template's tests (renders, installs and runs projects)
+	SCANNERS_BIN=$(CURDIR)/$(SCANNERS)/bin $(BIN)/pytest -n $(WORKERS) --dist loadgroup
 
 lint: $(INSTALLED) ## Lint the template's own Python
 	$(BIN)/ruff check tests scripts bench
@@ -47,6 +55,7 @@ relock: $(INSTALLED) ## Regenerate the locks shipped to projects (UPGRADE=1 to u
 relock-dev: $(INSTALLED) ## Regenerate the template's own locks (UPGRADE=1 to upgrade)
 	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements/dev.txt requirements/dev.in
 	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements/relock.txt requirements/relock.in
+	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements/scanners.txt requirements/scanners.in
 
 python-names: $(INSTALLED) ## Regenerate the stdlib names package_name may not take
 	$(BIN)/python scripts/python_names.py

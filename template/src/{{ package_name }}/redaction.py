@@ -24,10 +24,12 @@ _SENSITIVE_NAME = (
     r"|private[_-]?key|credentials?|session[_-]?id|cookie)[\w.-]*"
 )
 _VALUE = r"(?:\"[^\"]*\"|'[^']*'|[^\s\"',;&]+)"
+_URL_SCHEME = r"\b[a-z][a-z0-9+.-]*://"
+_URL_USERINFO = r"[^/\s:@]+:[^/\s@]+@"  # user:password@
 
 PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    # scheme://user:password@host -> scheme://***@host
-    (re.compile(r"(?P<keep>\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@", re.IGNORECASE), MASK + "@"),
+    # A user name and password before the host of a URL become ***@host.
+    (re.compile(rf"(?P<keep>{_URL_SCHEME}){_URL_USERINFO}", re.IGNORECASE), MASK + "@"),
     # Authorization: Bearer abc / "authorization": "Basic xyz"
     (
         re.compile(
