@@ -11,6 +11,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "reference" / "questions.md"
+CONTROLS_OUTPUT = ROOT / "docs" / "reference" / "controls.md"
 
 HEADER = """\
 # Questions
@@ -64,6 +65,42 @@ def render(config: dict) -> str:
     return HEADER + "\n".join(rows) + "\n"
 
 
+CONTROLS_HEADER = """\
+# Security controls
+
+Generated from `controls.yml` by `scripts/docs_reference.py`; a test fails when
+this page and `controls.yml` disagree, or when a test named here does not
+exist. Tests marked *project* belong to the generated project's own suite
+(`template/tests/`), which the template's tests run after a real
+`make install`.
+
+| ID | Requirement | Source | Checked by | Proved by |
+|---|---|---|---|---|
+"""
+
+
+def test_reference(name: str) -> str:
+    if name.startswith("project: "):
+        return f"*project* `{name.removeprefix('project: ')}`"
+    return f"`{name}`"
+
+
+def render_controls(controls: dict) -> str:
+    rows = []
+    for control_id, control in controls.items():
+        if control.get("status") == "planned":
+            proof = "planned: not yet in the template"
+        else:
+            proof = "<br>".join(test_reference(name) for name in control["tests"])
+        rows.append(
+            f"| {control_id} | {cell(control['what'])} | {cell(control['source'])} "
+            f"| {cell(control['tool'])} | {proof} |"
+        )
+    return CONTROLS_HEADER + "\n".join(rows) + "\n"
+
+
 if __name__ == "__main__":
     OUTPUT.write_text(render(yaml.safe_load((ROOT / "copier.yml").read_text())))
-    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    CONTROLS_OUTPUT.write_text(render_controls(yaml.safe_load((ROOT / "controls.yml").read_text())))
+    for page in (OUTPUT, CONTROLS_OUTPUT):
+        print(f"wrote {page.relative_to(ROOT)}")

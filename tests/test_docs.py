@@ -56,3 +56,24 @@ def test_template_code_is_lint_clean():
             check=False,
         )
         assert done.returncode == 0, done.stdout
+
+
+def test_controls_page_is_generated_and_every_named_test_exists():
+    controls = yaml.safe_load((TEMPLATE_ROOT / "controls.yml").read_text())
+    expected = docs_reference.render_controls(controls)
+    assert docs_reference.CONTROLS_OUTPUT.read_text() == expected, "run scripts/docs_reference.py"
+    for control_id, control in controls.items():
+        if control.get("status") == "planned":
+            assert "tests" not in control, control_id
+            continue
+        assert control["tests"], control_id
+        for name in control["tests"]:
+            if name.startswith("project: "):
+                file, test = name.removeprefix("project: ").split("::")
+                source = TEMPLATE_ROOT / "template" / "tests" / f"{file}.jinja"
+            else:
+                file, test = name.split("::")
+                source = TEMPLATE_ROOT / "tests" / file
+            assert re.search(rf"^def {test}\(", source.read_text(), re.MULTILINE), (
+                f"{control_id}: {name} does not exist"
+            )

@@ -40,6 +40,10 @@ def release_1_1_0(template: Path) -> None:
     makefile.write_text(makefile.read_text() + "\n# Added in 1.1.0\n")
     lock = template / "includes" / "locks" / "3.11" / "dev-notebooks.txt"
     lock.write_text(lock.read_text() + "# re-locked in 1.1.0\n")
+    baseline = template / "template" / ".secrets.baseline"
+    baseline.write_text(baseline.read_text().replace('"results": {}', '"results": {} '))
+    example = template / "template" / ".env.example.jinja"
+    example.write_text(example.read_text() + "# Added in 1.1.0\n")
     commit_all(template, "Release 1.1.0")
     git(template, "tag", "1.1.0")
 
@@ -65,14 +69,23 @@ def test_update_keeps_user_edits_and_never_touches_locks(released_template, tmp_
     base_in.write_text(base_in.read_text() + "matplotlib>=3.8\n")
     model = project / "src" / "churn_model" / "model.py"
     model.write_text(model.read_text().replace("max_iter=1000", "max_iter=5000"))
+    baseline = project / ".secrets.baseline"
+    baseline.write_text(baseline.read_text() + "\n")
+    baseline_before = baseline.read_text()
     commit_all(project, "Owner's edits")
+    env_file = project / ".env"  # git-ignored: never committed, must survive
+    env_file.write_text("METRICS_WEBHOOK_TOKEN=owner-token\n")
 
     release_1_1_0(released_template)
     updated = copier("update", "--defaults", "--vcs-ref", "1.1.0", cwd=project)
     assert updated.returncode == 0, updated.stderr
 
     assert (project / "Makefile").read_text().endswith("# Added in 1.1.0\n")
+    assert (project / ".env.example").read_text().endswith("# Added in 1.1.0\n")
+    # _skip_if_exists: locks, the secrets baseline and .env are never rewritten.
     assert (project / "requirements" / "dev.txt").read_text() == lock_before
+    assert baseline.read_text() == baseline_before
+    assert env_file.read_text() == "METRICS_WEBHOOK_TOKEN=owner-token\n"
     assert base_in.read_text().endswith("matplotlib>=3.8\n")
     assert "max_iter=5000" in model.read_text()
     assert "1.1.0" in (project / ".copier-answers.yml").read_text()

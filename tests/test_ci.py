@@ -1,0 +1,244 @@
+"""CI files, pre-commit and SECURITY.md, checked by the scanners reviewers use.
+
+Static checks on every answer profile: zizmor (offline, pedantic), checkov's
+github_actions, gitlab_ci and secrets frameworks, yamllint, detect-secrets,
+and the pinning rules themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import TEMPLATE_ROOT, unavailable
+from profiles import PROFILES
+
+pytestmark = pytest.mark.parametrize("profile", list(PROFILES))
+
+SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+DIGEST_PIN = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def scanner(name: str) -> str:
+    folder = os.environ.get("SCANNERS_BIN", str(TEMPLATE_ROOT / ".cache" / "scanners" / "bin"))
+    path = Path(folder) / name
+    if not path.exists():
+        unavailable(f"{name} is not installed (make .cache/scanners/.installed)")
+    return str(path)
+
+
+def stored_answers(project: Path) -> dict:
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
+
+
+def workflows(project: Path) -> dict[str, dict]:
+    folder = project / ".github" / "workflows"
+    return {p.name: yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yml"))}
+
+
+def test_ci_files_follow_the_answer(rendered, profile):
+    project = rendered(profile)
+    provider = stored_answers(project)["ci_provider"]
+    assert (project / ".github").exists() == (provider == "github")
+    assert (project / ".gitlab-ci.yml").exists() == (provider == "gitlab")
+    if provider == "github":
+        assert set(workflows(project)) == {"ci.yml", "security.yml"}
+
+
+def test_github_workflows_are_pinned_and_least_privilege(rendered, profile):
+    project = rendered(profile)
+    if stored_answers(project)["ci_provider"] != "github":
+        return
+    for name, workflow in workflows(project).items():
+        triggers = workflow[True] if True in workflow else workflow["on"]
+        assert not {"pull_request_target", "workflow_run"} & set(triggers), name
+        assert workflow["permissions"] == {}, name
+        assert "concurrency" in workflow, name
+        for job_name, job in workflow["jobs"].items():
+            assert job["permissions"] == {"contents": "read"}, (name, job_name)
+            assert 0 < job["timeout-minutes"] <= 30, (name, job_name)
+            assert job.get("secrets") != "inherit"
+            for step in job["steps"]:
+                if "uses" in step:
+                    assert SHA_PIN.match(step["uses"]), step["uses"]
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False
+                assert "github.event" not in step.get("run", ""), step
+    # Every pin carries the release it is, for the people who read it.
+    for path in (project / ".github" / "workflows").glob("*.yml"):
+        for line in path.read_text().splitlines():
+            if "uses:" in line:
+                assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
+
+
+def test_dependabot_covers_every_ecosystem_with_a_cooldown(rendered, profile):
+    project = rendered(profile)
+    answers = stored_answers(project)
+    if answers["ci_provider"] != "github":
+        return
+    config = yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
+    ecosystems = {u["package-ecosystem"]: u for u in config["updates"]}
+    expected = {"pip", "github-actions"} | ({"docker"} if answers["use_docker"] else set())
+    assert set(ecosystems) == expected
+    assert all(u["cooldown"]["default-days"] >= 7 for u in ecosystems.values())
+
+
+def test_gitlab_pipeline_pins_images_and_runs_the_same_gates(rendered, profile):
+    project = rendered(profile)
+    if stored_answers(project)["ci_provider"] != "gitlab":
+        return
+    pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+    assert DIGEST_PIN.search(pipeline["default"]["image"])
+    scripts = [
+        line for job in pipeline.values() if isinstance(job, dict) for line in job.get("script", [])
+    ]
+    for gate in ("make lint", "make test", "make audit", "make audit-safety"):
+        assert gate in scripts, gate
+    assert "SAFETY_API_KEY" not in json.dumps(pipeline["variables"])
+
+
+def zizmor(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [scanner("zizmor"), "--offline", "--persona", "pedantic", "--format", "json", ".github"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_zizmor_finds_nothing_offline_and_catches_a_planted_flaw(rendered, profile, tmp_path):
+    project = rendered(profile)
+    if not (project / ".github").exists():
+        return
+    done = zizmor(project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout) == []
+
+    # The same files with a tag instead of a SHA and a persisted token must fail.
+    planted = tmp_path / "planted"
+    shutil.copytree(project / ".github", planted / ".github")
+    ci = planted / ".github" / "workflows" / "ci.yml"
+    text = re.sub(r"actions/checkout@[0-9a-f]{40} # \S+", "actions/checkout@v5", ci.read_text())
+    ci.write_text(text.replace("persist-credentials: false", "fetch-depth: 1"))
+    found = {finding["ident"] for finding in json.loads(zizmor(planted).stdout)}
+    assert {"unpinned-uses", "artipacked"} <= found
+
+
+def test_checkov_fails_no_check(rendered, profile):
+    project = rendered(profile)
+    frameworks = ["secrets", "github_actions", "gitlab_ci"]
+    done = subprocess.run(
+        [
+            scanner("checkov"),
+            "--directory",
+            ".",
+            "--framework",
+            *frameworks,
+            "--output",
+            "json",
+            "--quiet",
+            "--compact",
+            "--skip-download",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
+    reports = json.loads(done.stdout) if done.stdout.strip() else []
+    reports = reports if isinstance(reports, list) else [reports]
+    failed = [
+        (check["check_id"], check["file_path"])
+        for report in reports
+        for check in report.get("results", {}).get("failed_checks", [])
+    ]
+    assert failed == []
+    assert done.returncode == 0, done.stderr
+    provider = stored_answers(project)["ci_provider"]
+    if provider != "none":
+        framework = {"github": "github_actions", "gitlab": "gitlab_ci"}[provider]
+        passed = [r["summary"]["passed"] for r in reports if r.get("check_type") == framework]
+        assert passed and passed[0] > 0, f"checkov ran no {framework} check"
+
+
+def test_yamllint_passes(rendered, profile):
+    done = subprocess.run(
+        [
+            scanner("yamllint"),
+            "--strict",
+            "--config-file",
+            str(TEMPLATE_ROOT / "tests/yamllint.yml"),
+            ".",
+        ],
+        cwd=rendered(profile),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_detect_secrets_finds_nothing_beyond_the_baseline(rendered, profile):
+    project = rendered(profile)
+    baseline = json.loads((project / ".secrets.baseline").read_text())
+    assert baseline["results"] == {}
+    files = [
+        str(p.relative_to(project))
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    ]
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("detect-secrets-hook")),
+            "--baseline",
+            ".secrets.baseline",
+            *files,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
+    project = rendered(profile)
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    hooks = {hook["id"]: hook for hook in config["repos"][0]["hooks"]}
+    expected = {
+        "ruff-check",
+        "ruff-format",
+        "bandit",
+        "detect-secrets",
+        "check-merge-conflict",
+        "check-added-large-files",
+        "no-rej-files",
+    }
+    if stored_answers(project)["use_notebooks"]:
+        expected.add("nbstripout")
+    assert set(hooks) == expected
+    for hook in hooks.values():
+        assert hook["language"] in {"system", "fail"}
+        assert "additional_dependencies" not in hook
+        if hook["language"] == "system":
+            assert hook["entry"].startswith(".venv/bin/"), hook["id"]
+
+
+def test_security_policy_names_a_contact_and_a_timeline(rendered, profile):
+    project = rendered(profile)
+    policy = (project / "SECURITY.md").read_text()
+    assert stored_answers(project)["author_email"] in policy
+    for promise in ("within 3 working days", "within 10 working days", "within 90 days"):
+        assert promise in policy
