@@ -17,7 +17,8 @@ from profiles import PROFILES, answers
 
 RUFF = str(Path(sys.executable).with_name("ruff"))
 BANDIT = str(Path(sys.executable).with_name("bandit"))
-JINJA_MARKERS = re.compile(r"\{\{|\{%|\{#|%\}|#\}")
+# `${{ ... }}` is a GitHub Actions expression, not leftover Jinja.
+JINJA_MARKERS = re.compile(r"(?<!\$)\{\{|\{%|\{#|%\}|#\}")
 LICENSE_HEADLINES = {
     "MIT": "MIT License",
     "Apache-2.0": "Apache License\n                           Version 2.0, January 2004",
