@@ -23,6 +23,14 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def scanner(name: str) -> str:
+    folder = os.environ.get("SCANNERS_BIN", str(TEMPLATE_ROOT / ".cache" / "scanners" / "bin"))
+    path = Path(folder) / name
+    if not path.exists():
+        unavailable(f"{name} is not installed (make .cache/scanners/.installed)")
+    return str(path)
+
+
 def python_path(version: str) -> str:
     python = find_python(version)
     if python is None:

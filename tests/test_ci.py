@@ -18,21 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import TEMPLATE_ROOT, unavailable
+from conftest import TEMPLATE_ROOT, scanner
 from profiles import PROFILES
 
 pytestmark = pytest.mark.parametrize("profile", list(PROFILES))
 
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 DIGEST_PIN = re.compile(r"@sha256:[0-9a-f]{64}$")
-
-
-def scanner(name: str) -> str:
-    folder = os.environ.get("SCANNERS_BIN", str(TEMPLATE_ROOT / ".cache" / "scanners" / "bin"))
-    path = Path(folder) / name
-    if not path.exists():
-        unavailable(f"{name} is not installed (make .cache/scanners/.installed)")
-    return str(path)
 
 
 def stored_answers(project: Path) -> dict:

@@ -1,0 +1,292 @@
+"""The container files: static checks on every Docker profile, and a real
+build and hardened run of the default project's image (controls C1-C5, S5).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+from docker_support import buildkit_client, daemon_running, stand_in_base
+
+from conftest import commit_all, python_path, render, scanner, unavailable
+from profiles import PROFILES, answers
+
+DOCKER_PROFILES = [name for name in PROFILES if answers(name).get("use_docker", True)]
+DIGEST_PINNED = re.compile(r"^python:3\.1[1-3]-slim@sha256:[0-9a-f]{64}$")
+CANARY = "canary-9d1e-never-in-an-image"
+HARDENED_RUN = [
+    "--read-only",
+    "--tmpfs",
+    "/tmp",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges:true",
+    "--network",
+    "none",
+]
+
+
+def instructions(dockerfile: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    joined = re.sub(r"\\\n", " ", dockerfile)
+    pairs = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            pairs.append((keyword.upper(), rest.strip()))
+    return pairs
+
+
+@pytest.mark.parametrize("profile", DOCKER_PROFILES)
+def test_dockerfile_is_least_privilege(rendered, profile):
+    steps = instructions((rendered(profile) / "Dockerfile").read_text())
+    keywords = [keyword for keyword, _ in steps]
+    base_arg = next(rest for keyword, rest in steps if keyword == "ARG" and "BASE_IMAGE=" in rest)
+    assert DIGEST_PINNED.match(base_arg.split("=", 1)[1])
+    froms = [rest for keyword, rest in steps if keyword == "FROM"]
+    assert froms == ["${BASE_IMAGE} AS builder", "${BASE_IMAGE} AS runtime"]
+    assert "ADD" not in keywords
+    runtime = steps[keywords.index("FROM", keywords.index("FROM") + 1) :]
+    assert ("USER", "10001:10001") in runtime
+    assert any(k == "HEALTHCHECK" for k, _ in runtime)
+    entrypoint = next(rest for keyword, rest in runtime if keyword == "ENTRYPOINT")
+    assert isinstance(json.loads(entrypoint), list)  # exec form
+    assert not any("curl" in rest or "wget" in rest for _, rest in steps)
+    assert not any(
+        k in {"ARG", "ENV"} and re.search(r"(?i)secret|token|cert|index", rest) for k, rest in steps
+    )
+
+
+@pytest.mark.parametrize("profile", DOCKER_PROFILES)
+def test_dockerignore_keeps_secrets_and_data_out(rendered, profile):
+    lines = (rendered(profile) / ".dockerignore").read_text().splitlines()
+    assert lines[lines.index("*") + 1 : lines.index("*") + 3] == [
+        "!requirements/base.txt",
+        "!dist/*.whl",
+    ]
+    for entry in (".env", ".env.*", ".git", ".venv", "data/", "models/", "notebooks/"):
+        assert entry in lines, entry
+
+
+@pytest.mark.parametrize("profile", DOCKER_PROFILES)
+def test_compose_service_is_hardened(rendered, profile):
+    compose = yaml.safe_load((rendered(profile) / "compose.yaml").read_text())
+    [service] = compose["services"].values()
+    assert service["read_only"] is True
+    assert service["tmpfs"] == ["/tmp"]
+    assert service["cap_drop"] == ["ALL"]
+    assert service["security_opt"] == ["no-new-privileges:true"]
+    assert service["user"] == "10001:10001"
+    assert service["restart"] == "on-failure:5"
+    assert set(service["deploy"]["resources"]["limits"]) == {"cpus", "memory", "pids"}
+    assert service["env_file"] == [{"path": ".env", "required": False}]
+    assert "environment" not in service
+    for port in service.get("ports", []):
+        assert str(port).startswith("127.0.0.1:"), port
+    assert {v.split(":")[1] for v in service["volumes"]} == {
+        "/work/data",
+        "/work/models",
+        "/work/reports",
+    }
+
+
+@pytest.mark.parametrize("profile", DOCKER_PROFILES)
+def test_hadolint_and_checkov_find_nothing(rendered, profile):
+    project = rendered(profile)
+    linted = subprocess.run(
+        [scanner("hadolint"), "--config", ".hadolint.yaml", "Dockerfile"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    done = subprocess.run(
+        [
+            scanner("checkov"),
+            "--file",
+            "Dockerfile",
+            "--framework",
+            "dockerfile",
+            "--output",
+            "json",
+            "--quiet",
+            "--compact",
+            "--skip-download",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
+    report = json.loads(done.stdout)
+    report = report[0] if isinstance(report, list) else report
+    assert report["results"]["failed_checks"] == [], report["results"]["failed_checks"]
+    # The one waiver, stated in the Dockerfile: checkov cannot resolve ARG BASE_IMAGE.
+    assert report["summary"]["skipped"] == 1
+    waivers = re.findall(r"checkov:skip=(\w+)", (project / "Dockerfile").read_text())
+    assert waivers == ["CKV_DOCKER_7"]
+    assert report["summary"]["passed"] > 10
+    assert done.returncode == 0
+
+
+def test_hadolint_requires_a_healthcheck(rendered, tmp_path):
+    """DL3057 is off by default; the project's .hadolint.yaml turns it on."""
+    project = rendered("default")
+    dockerfile = (project / "Dockerfile").read_text()
+    without = re.sub(r"HEALTHCHECK (NONE|[^\n]*\\\n[^\n]*)\n", "", dockerfile)
+    assert "HEALTHCHECK" not in without
+    (tmp_path / "Dockerfile").write_text(without)
+    done = subprocess.run(
+        [
+            scanner("hadolint"),
+            "--config",
+            str(project / ".hadolint.yaml"),
+            str(tmp_path / "Dockerfile"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "DL3057" in done.stdout
+
+
+# --- the real image -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def docker() -> str:
+    client = buildkit_client()
+    if client is None:
+        unavailable("no docker client that can build with BuildKit")
+    if not daemon_running(client):
+        unavailable("the Docker daemon is not running")
+    return client
+
+
+@pytest.fixture(scope="module")
+def built_image(docker, copie_session) -> tuple[str, Path]:
+    base = stand_in_base(docker)
+    project = render(copie_session, "default", project_name="Container Check")
+    commit_all(project)
+    # A secret in the build context that must reach no layer of the image.
+    (project / ".env").write_text(f"METRICS_WEBHOOK_TOKEN={CANARY}\n")
+    make = ["make", "--no-print-directory"]
+    install = subprocess.run(
+        [*make, "install", f"PYTHON={python_path('3.11')}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr
+    build = [
+        *make,
+        "docker-build",
+        f"DOCKER={docker}",
+        f"BASE_IMAGE={base}",
+        "IMAGE=container-check:test",
+    ]
+    ca_bundle = Path(os.environ.get("PIP_CERT", "/etc/ssl/certs/ca-certificates.crt"))
+    if ca_bundle.is_file():
+        build.append(f"PIP_CA_BUNDLE={ca_bundle}")
+    built = subprocess.run(build, cwd=project, capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    return "container-check:test", project
+
+
+def run_in(docker: str, image: str, *args: str, entrypoint: str | None = None):
+    command = [docker, "run", "--rm", *HARDENED_RUN]
+    if entrypoint:
+        command += ["--entrypoint", entrypoint]
+    return subprocess.run([*command, image, *args], capture_output=True, text=True, check=False)
+
+
+def test_pipeline_runs_hardened_and_writes_only_to_its_volumes(docker, built_image):
+    image, project = built_image
+    for folder in ("data", "models", "reports"):
+        subprocess.run(["chown", "-R", "10001:10001", str(project / folder)], check=True)
+    done = subprocess.run(
+        [
+            docker,
+            "run",
+            "--rm",
+            *HARDENED_RUN,
+            "--user",
+            "10001:10001",
+            "--memory",
+            "2g",
+            "--pids-limit",
+            "256",
+            "-v",
+            f"{project / 'data'}:/work/data",
+            "-v",
+            f"{project / 'models'}:/work/models",
+            "-v",
+            f"{project / 'reports'}:/work/reports",
+            image,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    records = [json.loads(line) for line in done.stderr.splitlines()]
+    assert records[-1]["message"].startswith("Done: accuracy")
+    assert json.loads((project / "reports" / "metrics.json").read_text())["accuracy"] > 0.9
+    assert (project / "models" / "model.skops.sha256").is_file()
+
+
+def test_runs_as_uid_10001_without_a_compiler(docker, built_image):
+    image, _ = built_image
+    assert run_in(docker, image, "-u", entrypoint="id").stdout.strip() == "10001"
+    assert run_in(docker, image, "-g", entrypoint="id").stdout.strip() == "10001"
+    found = run_in(
+        docker, image, "-c", "command -v gcc cc c++ clang make pip", entrypoint="/bin/sh"
+    )
+    assert found.stdout.strip() == "", found.stdout
+    writable = run_in(
+        docker, image, "-c", "touch /opt/venv/x || touch /work/x", entrypoint="/bin/sh"
+    )
+    assert writable.returncode != 0
+
+
+def test_no_layer_holds_the_build_context_secret(docker, built_image, tmp_path):
+    image, _ = built_image
+    archive = tmp_path / "image.tar"
+    subprocess.run([docker, "save", "--output", str(archive), image], check=True)
+    scanned = 0
+    with tarfile.open(archive) as outer:
+        for member in outer.getmembers():
+            if not member.isfile():
+                continue
+            data = outer.extractfile(member).read()
+            assert CANARY.encode() not in data, member.name
+            if member.name.endswith(".tar") or data[257:262] == b"ustar":
+                with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+                    names = layer.getnames()
+                    assert not any(Path(n).name.startswith(".env") for n in names), member.name
+                scanned += 1
+    assert scanned >= 2
+    inspect = subprocess.run(
+        [docker, "image", "inspect", image], capture_output=True, text=True, check=True
+    ).stdout
+    assert CANARY not in inspect
+    history = subprocess.run(
+        [docker, "history", "--no-trunc", image], capture_output=True, text=True, check=True
+    ).stdout
+    assert CANARY not in history
+    size = json.loads(inspect)[0]["Size"]
+    print(f"\nimage {image}: {size / 1e6:.0f} MB")
