@@ -82,6 +82,8 @@ def test_dockerignore_keeps_secrets_and_data_out(rendered, profile):
 def test_compose_service_is_hardened(rendered, profile):
     compose = yaml.safe_load((rendered(profile) / "compose.yaml").read_text())
     [service] = compose["services"].values()
+    # The base comes from the Dockerfile's pinned default unless BASE_IMAGE is set.
+    assert service["build"]["args"] == ["BASE_IMAGE"]
     assert service["read_only"] is True
     assert service["tmpfs"] == ["/tmp"]
     assert service["cap_drop"] == ["ALL"]
