@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from profiles import answers
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
+COPIER = str(Path(sys.executable).with_name("copier"))
 
 
 def unavailable(reason: str) -> None:
@@ -29,6 +32,33 @@ def scanner(name: str) -> str:
     if not path.exists():
         unavailable(f"{name} is not installed (make .cache/scanners/.installed)")
     return str(path)
+
+
+def copier_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the copier command line, as users do: never with --trust."""
+    return subprocess.run([COPIER, *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def checkov(project: Path, *target: str) -> tuple[list[dict], subprocess.CompletedProcess[str]]:
+    """Run checkov offline on ``target`` in ``project``; return its reports and the run."""
+    done = subprocess.run(
+        [
+            scanner("checkov"),
+            *target,
+            "--output",
+            "json",
+            "--quiet",
+            "--compact",
+            "--skip-download",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
+    reports = json.loads(done.stdout) if done.stdout.strip() else []
+    return (reports if isinstance(reports, list) else [reports]), done
 
 
 def python_path(version: str) -> str:

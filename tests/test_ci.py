@@ -8,7 +8,6 @@ and the pinning rules themselves.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import TEMPLATE_ROOT, scanner
+from conftest import TEMPLATE_ROOT, checkov, scanner
 from profiles import PROFILES
 
 pytestmark = pytest.mark.parametrize("profile", list(PROFILES))
@@ -127,28 +126,9 @@ def test_zizmor_finds_nothing_offline_and_catches_a_planted_flaw(rendered, profi
 
 def test_checkov_fails_no_check(rendered, profile):
     project = rendered(profile)
-    frameworks = ["secrets", "github_actions", "gitlab_ci"]
-    done = subprocess.run(
-        [
-            scanner("checkov"),
-            "--directory",
-            ".",
-            "--framework",
-            *frameworks,
-            "--output",
-            "json",
-            "--quiet",
-            "--compact",
-            "--skip-download",
-        ],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    reports, done = checkov(
+        project, "--directory", ".", "--framework", "secrets", "github_actions", "gitlab_ci"
     )
-    reports = json.loads(done.stdout) if done.stdout.strip() else []
-    reports = reports if isinstance(reports, list) else [reports]
     failed = [
         (check["check_id"], check["file_path"])
         for report in reports

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-from conftest import TEMPLATE_ROOT
-
-COPIER = str(Path(sys.executable).with_name("copier"))
+from conftest import TEMPLATE_ROOT, copier_cli
 
 
 def test_copier_cli_copies_without_trust(tmp_path):
     destination = tmp_path / "project"
-    done = subprocess.run(
-        [
-            COPIER,
-            "copy",
-            "--vcs-ref",
-            "HEAD",
-            "--defaults",
-            "--data",
-            "project_name=No Trust",
-            str(TEMPLATE_ROOT),
-            str(destination),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    done = copier_cli(
+        "copy",
+        "--vcs-ref",
+        "HEAD",
+        "--defaults",
+        "--data",
+        "project_name=No Trust",
+        str(TEMPLATE_ROOT),
+        str(destination),
     )
     assert done.returncode == 0, done.stderr
     assert "unsafe" not in done.stderr.lower()

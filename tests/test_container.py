@@ -16,7 +16,7 @@ import pytest
 import yaml
 from docker_support import buildkit_client, daemon_running, stand_in_base
 
-from conftest import commit_all, python_path, render, scanner, unavailable
+from conftest import checkov, commit_all, python_path, render, scanner, unavailable
 from profiles import PROFILES, answers
 
 DOCKER_PROFILES = [name for name in PROFILES if answers(name).get("use_docker", True)]
@@ -113,27 +113,7 @@ def test_hadolint_and_checkov_find_nothing(rendered, profile):
         check=False,
     )
     assert linted.returncode == 0, linted.stdout + linted.stderr
-    done = subprocess.run(
-        [
-            scanner("checkov"),
-            "--file",
-            "Dockerfile",
-            "--framework",
-            "dockerfile",
-            "--output",
-            "json",
-            "--quiet",
-            "--compact",
-            "--skip-download",
-        ],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
-    )
-    report = json.loads(done.stdout)
-    report = report[0] if isinstance(report, list) else report
+    [report], done = checkov(project, "--file", "Dockerfile", "--framework", "dockerfile")
     assert report["results"]["failed_checks"] == [], report["results"]["failed_checks"]
     # The one waiver, stated in the Dockerfile: checkov cannot resolve ARG BASE_IMAGE.
     assert report["summary"]["skipped"] == 1

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import yaml
 
-from conftest import TEMPLATE_ROOT
+from conftest import TEMPLATE_ROOT, copier_cli
 
 CONTRACT_KEYS = {
     "project_name",
@@ -23,7 +19,6 @@ CONTRACT_KEYS = {
     "use_docker",
     "use_notebooks",
 }
-COPIER = str(Path(sys.executable).with_name("copier"))
 
 
 @pytest.fixture(scope="module")
@@ -118,22 +113,17 @@ def test_invalid_answer_is_refused_and_nothing_is_written(copie, key, value, mes
 
 def test_cli_refusal_names_the_rule_and_creates_no_folder(tmp_path):
     destination = tmp_path / "project"
-    done = subprocess.run(
-        [
-            COPIER,
-            "copy",
-            "--vcs-ref",
-            "HEAD",
-            "--defaults",
-            "--data",
-            "project_name=Demo",
-            "--data",
-            "package_name=os",
-            str(TEMPLATE_ROOT),
-            str(destination),
-        ],
-        capture_output=True,
-        text=True,
+    done = copier_cli(
+        "copy",
+        "--vcs-ref",
+        "HEAD",
+        "--defaults",
+        "--data",
+        "project_name=Demo",
+        "--data",
+        "package_name=os",
+        str(TEMPLATE_ROOT),
+        str(destination),
     )
     assert done.returncode != 0
     assert "would shadow the standard-library module" in done.stderr
@@ -142,10 +132,8 @@ def test_cli_refusal_names_the_rule_and_creates_no_folder(tmp_path):
 
 def test_project_name_is_required_without_a_default(tmp_path):
     destination = tmp_path / "project"
-    done = subprocess.run(
-        [COPIER, "copy", "--vcs-ref", "HEAD", "--defaults", str(TEMPLATE_ROOT), str(destination)],
-        capture_output=True,
-        text=True,
+    done = copier_cli(
+        "copy", "--vcs-ref", "HEAD", "--defaults", str(TEMPLATE_ROOT), str(destination)
     )
     assert done.returncode != 0
     assert 'Question "project_name" is required' in done.stderr

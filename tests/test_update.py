@@ -9,20 +9,13 @@ without --trust.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import TEMPLATE_ROOT, commit_all, git
+from conftest import TEMPLATE_ROOT, commit_all, copier_cli, git
 
-COPIER = str(Path(sys.executable).with_name("copier"))
 UNTRACKED = shutil.ignore_patterns(".git", ".venv", ".cache", "site", "__pycache__", "*_cache")
-
-
-def copier(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COPIER, *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
 @pytest.fixture
@@ -33,6 +26,24 @@ def released_template(tmp_path: Path) -> Path:
     commit_all(template, "Release 1.0.0")
     git(template, "tag", "1.0.0")
     return template
+
+
+def made_from_1_0_0(template: Path, tmp_path: Path) -> Path:
+    """A project made from release 1.0.0 by the copier CLI, committed."""
+    project = tmp_path / "project"
+    made = copier_cli(
+        "copy",
+        "--vcs-ref",
+        "1.0.0",
+        "--defaults",
+        "--data",
+        "project_name=Churn Model",
+        str(template),
+        str(project),
+    )
+    assert made.returncode == 0, made.stderr
+    commit_all(project, "Start from the template")
+    return project
 
 
 def release_1_1_0(template: Path) -> None:
@@ -49,20 +60,7 @@ def release_1_1_0(template: Path) -> None:
 
 
 def test_update_keeps_user_edits_and_never_touches_locks(released_template, tmp_path):
-    project = tmp_path / "project"
-    made = copier(
-        "copy",
-        "--vcs-ref",
-        "1.0.0",
-        "--defaults",
-        "--data",
-        "project_name=Churn Model",
-        str(released_template),
-        str(project),
-        cwd=tmp_path,
-    )
-    assert made.returncode == 0, made.stderr
-    commit_all(project, "Start from the template")
+    project = made_from_1_0_0(released_template, tmp_path)
     lock_before = (project / "requirements" / "dev.txt").read_text()
 
     base_in = project / "requirements" / "base.in"
@@ -77,7 +75,7 @@ def test_update_keeps_user_edits_and_never_touches_locks(released_template, tmp_
     env_file.write_text("METRICS_WEBHOOK_TOKEN=owner-token\n")
 
     release_1_1_0(released_template)
-    updated = copier("update", "--defaults", "--vcs-ref", "1.1.0", cwd=project)
+    updated = copier_cli("update", "--defaults", "--vcs-ref", "1.1.0", cwd=project)
     assert updated.returncode == 0, updated.stderr
 
     assert (project / "Makefile").read_text().endswith("# Added in 1.1.0\n")
@@ -94,24 +92,11 @@ def test_update_keeps_user_edits_and_never_touches_locks(released_template, tmp_
 
 
 def test_update_refuses_a_dirty_project(released_template, tmp_path):
-    project = tmp_path / "project"
-    made = copier(
-        "copy",
-        "--vcs-ref",
-        "1.0.0",
-        "--defaults",
-        "--data",
-        "project_name=Churn Model",
-        str(released_template),
-        str(project),
-        cwd=tmp_path,
-    )
-    assert made.returncode == 0, made.stderr
-    commit_all(project)
+    project = made_from_1_0_0(released_template, tmp_path)
     (project / "notes.txt").write_text("not committed yet\n")
     release_1_1_0(released_template)
 
-    updated = copier("update", "--defaults", "--vcs-ref", "1.1.0", cwd=project)
+    updated = copier_cli("update", "--defaults", "--vcs-ref", "1.1.0", cwd=project)
     assert updated.returncode != 0
     assert "dirty" in updated.stderr.lower()
     assert "# Added in 1.1.0" not in (project / "Makefile").read_text()
