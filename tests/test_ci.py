@@ -18,9 +18,16 @@ import pytest
 import yaml
 
 from conftest import TEMPLATE_ROOT, checkov, scanner
-from profiles import PROFILES
+from profiles import PROFILES, answers
 
-pytestmark = pytest.mark.parametrize("profile", list(PROFILES))
+ALL = pytest.mark.parametrize("profile", list(PROFILES))
+# Provider-specific checks run on the profiles that have that provider.
+GITHUB = pytest.mark.parametrize(
+    "profile", [p for p in PROFILES if answers(p).get("ci_provider", "github") == "github"]
+)
+GITLAB = pytest.mark.parametrize(
+    "profile", [p for p in PROFILES if answers(p).get("ci_provider") == "gitlab"]
+)
 
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 DIGEST_PIN = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -35,6 +42,7 @@ def workflows(project: Path) -> dict[str, dict]:
     return {p.name: yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yml"))}
 
 
+@ALL
 def test_ci_files_follow_the_answer(rendered, profile):
     project = rendered(profile)
     provider = stored_answers(project)["ci_provider"]
@@ -44,10 +52,9 @@ def test_ci_files_follow_the_answer(rendered, profile):
         assert set(workflows(project)) == {"ci.yml", "security.yml"}
 
 
+@GITHUB
 def test_github_workflows_are_pinned_and_least_privilege(rendered, profile):
     project = rendered(profile)
-    if stored_answers(project)["ci_provider"] != "github":
-        return
     for name, workflow in workflows(project).items():
         triggers = workflow[True] if True in workflow else workflow["on"]
         assert not {"pull_request_target", "workflow_run"} & set(triggers), name
@@ -70,22 +77,20 @@ def test_github_workflows_are_pinned_and_least_privilege(rendered, profile):
                 assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
 
 
+@GITHUB
 def test_dependabot_covers_every_ecosystem_with_a_cooldown(rendered, profile):
     project = rendered(profile)
-    answers = stored_answers(project)
-    if answers["ci_provider"] != "github":
-        return
+    use_docker = stored_answers(project)["use_docker"]
     config = yaml.safe_load((project / ".github" / "dependabot.yml").read_text())
     ecosystems = {u["package-ecosystem"]: u for u in config["updates"]}
-    expected = {"pip", "github-actions"} | ({"docker"} if answers["use_docker"] else set())
+    expected = {"pip", "github-actions"} | ({"docker"} if use_docker else set())
     assert set(ecosystems) == expected
     assert all(u["cooldown"]["default-days"] >= 7 for u in ecosystems.values())
 
 
+@GITLAB
 def test_gitlab_pipeline_pins_images_and_runs_the_same_gates(rendered, profile):
     project = rendered(profile)
-    if stored_answers(project)["ci_provider"] != "gitlab":
-        return
     pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
     assert DIGEST_PIN.search(pipeline["default"]["image"])
     scripts = [
@@ -106,10 +111,9 @@ def zizmor(project: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@GITHUB
 def test_zizmor_finds_nothing_offline_and_catches_a_planted_flaw(rendered, profile, tmp_path):
     project = rendered(profile)
-    if not (project / ".github").exists():
-        return
     done = zizmor(project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout) == []
@@ -124,6 +128,7 @@ def test_zizmor_finds_nothing_offline_and_catches_a_planted_flaw(rendered, profi
     assert {"unpinned-uses", "artipacked"} <= found
 
 
+@ALL
 def test_checkov_fails_no_check(rendered, profile):
     project = rendered(profile)
     reports, done = checkov(
@@ -143,6 +148,7 @@ def test_checkov_fails_no_check(rendered, profile):
         assert passed and passed[0] > 0, f"checkov ran no {framework} check"
 
 
+@ALL
 def test_yamllint_passes(rendered, profile):
     done = subprocess.run(
         [
@@ -160,6 +166,7 @@ def test_yamllint_passes(rendered, profile):
     assert done.returncode == 0, done.stdout
 
 
+@ALL
 def test_detect_secrets_finds_nothing_beyond_the_baseline(rendered, profile):
     project = rendered(profile)
     baseline = json.loads((project / ".secrets.baseline").read_text())
@@ -184,6 +191,7 @@ def test_detect_secrets_finds_nothing_beyond_the_baseline(rendered, profile):
     assert done.returncode == 0, done.stdout
 
 
+@ALL
 def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
     project = rendered(profile)
     config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
@@ -208,6 +216,7 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
             assert hook["entry"].startswith(".venv/bin/"), hook["id"]
 
 
+@ALL
 def test_security_policy_names_a_contact_and_a_timeline(rendered, profile):
     project = rendered(profile)
     policy = (project / "SECURITY.md").read_text()
