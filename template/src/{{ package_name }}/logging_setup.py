@@ -15,7 +15,7 @@ import logging.config
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from .redaction import Redactor, one_line
+from .redaction import Redactor
 from .settings import Settings
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -35,11 +35,13 @@ def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
 
 
 class RedactingFilter(logging.Filter):
-    """Masks secrets in the message, its arguments, extra fields and tracebacks.
+    """Masks secrets in every part of a record a formatter may print.
 
     The record is rewritten in place, once, before any formatter sees it: the
-    message is interpolated, masked and made one line; the traceback is
-    formatted and masked.
+    message is interpolated, masked and made one line; the logger and level
+    names are masked and made one line; extra fields are masked by name and by
+    content at any depth; the traceback and stack are formatted, masked, and
+    every line of them made one line, so only real line ends remain.
     """
 
     def __init__(self, secrets: list[str] | None = None) -> None:
@@ -47,27 +49,31 @@ class RedactingFilter(logging.Filter):
         self._redact = Redactor(secrets or [])
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = one_line(self._redact(record.getMessage()))
+        redact = self._redact
+        record.msg = redact.line(record.getMessage())
         record.args = None
+        record.name = redact.line(record.name)
+        record.levelname = redact.line(record.levelname)
         for key, value in extra_fields(record).items():
-            if isinstance(value, str):
-                setattr(record, key, one_line(self._redact(value)))
-            elif not isinstance(value, int | float | bool | type(None)):
-                setattr(record, key, one_line(self._redact(repr(value))))
+            delattr(record, key)
+            setattr(record, redact.line(key), redact.value(value, key))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = self._redact(record.exc_text)
+            record.exc_text = self._lines(record.exc_text)
         if record.stack_info:
-            record.stack_info = self._redact(record.stack_info)
+            record.stack_info = self._lines(record.stack_info)
         return True
+
+    def _lines(self, text: str) -> str:
+        return "\n".join(self._redact.line(line) for line in text.split("\n"))
 
 
 class TextFormatter(logging.Formatter):
     """``2026-01-31T12:00:00.000+00:00 INFO    logger: message``, traceback indented.
 
     Traceback lines are indented so that no line after the first can pass for
-    a record of its own.
+    a record of its own. Extra fields are not printed; use JSON for them.
     """
 
     def __init__(self) -> None:
@@ -82,7 +88,12 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (ISO-8601, UTC), level, logger, message, extras."""
+    """One JSON object per line: time (ISO-8601, UTC), level, logger, message.
+
+    A log call's ``extra=`` fields go under ``"extra"``, so they can never
+    stand in for the record's own fields; a traceback goes under
+    ``"exception"``, a stack under ``"stack"``.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -90,8 +101,10 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            **extra_fields(record),
         }
+        extra = extra_fields(record)
+        if extra:
+            entry["extra"] = extra
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

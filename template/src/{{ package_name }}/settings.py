@@ -13,12 +13,15 @@ Every setting is listed, with a placeholder, in ``.env.example``.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import stat
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_FILE = Path(".env")
@@ -26,8 +29,41 @@ ENV_FILE = Path(".env")
 log = logging.getLogger(__name__)
 
 
+# A bearer token goes into an HTTP header: visible ASCII, no spaces.
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or invalid. The message names it, never its value."""
+
+
+def check_webhook_url(url: str) -> None:
+    """Raise ``ValueError`` unless ``url`` is a complete URL the token may be sent to.
+
+    The messages describe the problem, never any part of the URL: it may hold
+    credentials, and a bad port or host is as secret as the rest.
+    """
+    if not url.isascii() or not _HEADER_SAFE.fullmatch(url):
+        raise ValueError(
+            "must be ASCII without spaces or control characters "
+            "(write an international host name in its xn-- form)"
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a port that is not a number in 0-65535 raises here
+        host = parts.hostname
+        if host:
+            host.encode("idna")  # the form the connection will need
+    except (ValueError, UnicodeError):
+        raise ValueError("is not a valid URL (check the host and the port)") from None
+    if not host or port == 0:
+        raise ValueError("must name a host (and a port from 1 to 65535, if any)")
+    if parts.scheme != "https" and not (parts.scheme == "http" and host in _LOOPBACK):
+        raise ValueError(
+            "must be an https:// URL (plain http only to localhost), "
+            "so the token is never sent in clear text"
+        )
 
 
 class Settings(BaseSettings):
@@ -47,6 +83,31 @@ class Settings(BaseSettings):
     metrics_webhook_url: SecretStr | None = None
     metrics_webhook_token: SecretStr | None = None
 
+    # Validators belong to the model, so every Settings instance is valid,
+    # however it was made. Their messages never hold the value.
+    @field_validator("metrics_webhook_url")
+    @classmethod
+    def _webhook_url_is_safe(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None:
+            check_webhook_url(url.get_secret_value())
+        return url
+
+    @field_validator("metrics_webhook_token")
+    @classmethod
+    def _webhook_token_fits_a_header(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and not _HEADER_SAFE.fullmatch(token.get_secret_value()):
+            raise ValueError("must be printable ASCII without spaces (it is sent in a header)")
+        return token
+
+    @model_validator(mode="after")
+    def _webhook_has_a_token(self) -> Self:
+        if self.metrics_webhook_url is not None and self.metrics_webhook_token is None:
+            raise ValueError(
+                f"METRICS_WEBHOOK_TOKEN is required when METRICS_WEBHOOK_URL is set; "
+                f"set it in {ENV_FILE} (see .env.example) or in the environment"
+            )
+        return self
+
     def secret_values(self) -> list[str]:
         """Every secret value that is set, for the log redaction filter."""
         values = []
@@ -57,43 +118,40 @@ class Settings(BaseSettings):
         return values
 
 
-def _check_webhook(settings: Settings) -> None:
-    if settings.metrics_webhook_url is None:
-        return
-    if settings.metrics_webhook_token is None:
-        raise SettingsError(
-            "METRICS_WEBHOOK_TOKEN is required when METRICS_WEBHOOK_URL is set; "
-            f"set it in {ENV_FILE} (see .env.example) or in the environment"
-        )
-    parts = urlsplit(settings.metrics_webhook_url.get_secret_value())
-    loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise SettingsError(
-            "METRICS_WEBHOOK_URL must be an https:// URL (plain http only to localhost), "
-            "so the token is never sent in clear text"
-        )
-
-
 def load_settings(**overrides: object) -> Settings:
     """Read and check the settings; raise :class:`SettingsError` naming what is wrong."""
     try:
-        settings = Settings(**overrides)
+        return Settings(**overrides)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(map(str, problem['loc'])).upper()}: {problem['msg']}"
-            for problem in error.errors(include_input=False, include_url=False)
+            _describe(problem) for problem in error.errors(include_input=False, include_url=False)
         )
         raise SettingsError(f"invalid settings ({problems}); see .env.example") from None
-    _check_webhook(settings)
-    return settings
+
+
+def _describe(problem: ErrorDetails) -> str:
+    """``NAME: what is wrong``; a check of several settings names them itself."""
+    message = problem["msg"].removeprefix("Value error, ")
+    location = ".".join(str(part) for part in problem["loc"]).upper()
+    return f"{location}: {message}" if location else message
 
 
 def warn_if_env_file_is_shared(path: Path = ENV_FILE) -> bool:
-    """Log a warning when ``.env`` is readable or writable by group or others."""
+    """Log a warning when others could read or change ``.env``: its mode or its owner."""
     if not path.is_file():
         return False
-    mode = stat.S_IMODE(path.stat().st_mode)
+    info = path.stat()  # of the file a symlink points to, which is what is read
+    mode = stat.S_IMODE(info.st_mode)
+    warned = False
     if mode & 0o077:
         log.warning("%s has mode %o; run: chmod 600 %s", path, mode, path)
-        return True
-    return False
+        warned = True
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        log.warning(
+            "%s belongs to another user (uid %d), who can change your settings; "
+            "replace it with a copy of your own, mode 600",
+            path,
+            info.st_uid,
+        )
+        warned = True
+    return warned

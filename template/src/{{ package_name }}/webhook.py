@@ -2,7 +2,7 @@
 
 Set ``METRICS_WEBHOOK_URL`` and ``METRICS_WEBHOOK_TOKEN`` (see ``.env.example``)
 to post ``reports/metrics.json`` after every run, e.g. to an experiment
-tracker or a chat channel. The settings check refuses plain http except to
+tracker or a chat channel. The settings refuse plain http except to
 localhost, so the token never crosses a network in clear text.
 """
 
@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from .settings import check_webhook_url
+
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
@@ -25,16 +27,25 @@ class WebhookError(RuntimeError):
 
 
 def post_metrics(url: SecretStr, token: SecretStr, metrics: dict[str, float]) -> int:
-    """POST ``metrics`` as JSON; return the HTTP status or raise :class:`WebhookError`."""
+    """POST ``metrics`` as JSON; return the HTTP status or raise :class:`WebhookError`.
+
+    Every failure, of the URL, the network or the endpoint, becomes one
+    WebhookError that names the host at most (the rest of the URL may hold
+    credentials).
+    """
+    try:
+        check_webhook_url(url.get_secret_value())  # done by Settings too; callers may not use it
+    except ValueError as error:
+        raise WebhookError(f"the metrics webhook URL {error}") from None
     parts = urlsplit(url.get_secret_value())
+    host = parts.hostname
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     connection_class = (
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
-    connection = connection_class(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
+    connection = None
     try:
+        connection = connection_class(host or "", parts.port, timeout=TIMEOUT_SECONDS)
         connection.request(
             "POST",
             path,
@@ -45,12 +56,14 @@ def post_metrics(url: SecretStr, token: SecretStr, metrics: dict[str, float]) ->
             },
         )
         status = connection.getresponse().status
-    except OSError as error:
-        # The URL may hold credentials: name the host only.
-        raise WebhookError(f"could not reach the metrics webhook at {parts.hostname}") from error
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        raise WebhookError(
+            f"could not reach the metrics webhook at {host} ({type(error).__name__})"
+        ) from error
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
     if not 200 <= status < 300:
-        raise WebhookError(f"the metrics webhook at {parts.hostname} answered HTTP {status}")
-    log.info("Sent metrics to the webhook at %s (HTTP %d)", parts.hostname, status)
+        raise WebhookError(f"the metrics webhook at {host} answered HTTP {status}")
+    log.info("Sent metrics to the webhook at %s (HTTP %d)", host, status)
     return status

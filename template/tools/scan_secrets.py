@@ -1,0 +1,149 @@
+"""detect-secrets on the given files, once .secrets.baseline is shown to be trustworthy.
+
+Kept up to date by the template (`copier update` replaces this file).
+
+detect-secrets passes any secret its baseline lists, and takes its detectors
+and filters from the baseline too. So a baseline regenerated with
+``detect-secrets scan --baseline .secrets.baseline`` after a key was
+committed, or edited to drop a detector or exclude every file, would turn the
+gate into a pass. Before scanning, this refuses a baseline that:
+
+- lists a finding not audited as a false positive (``detect-secrets audit
+  .secrets.baseline`` records that decision as ``"is_secret": false``);
+- leaves out one of detect-secrets' detectors, raises an entropy limit above
+  its default, or excludes keywords;
+- loads a detector or filter from outside detect-secrets (that would also run
+  its code), or excludes lines or secrets by pattern;
+- excludes a tracked file other than the lock files (their hashes look like
+  secrets).
+
+    python tools/scan_secrets.py FILE...   # `make audit-secrets`, pre-commit
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from detect_secrets.settings import default_settings
+
+BASELINE = Path(".secrets.baseline")
+# The only files the baseline may exclude: hash-locked requirements.
+EXCLUDABLE = re.compile(r"requirements/[^/]+\.txt")
+EXCLUDE_FILES = "detect_secrets.filters.regex.should_exclude_file"
+# Ignores findings by whether a service verified them: above level 2 it would
+# ignore every unverified finding, which offline is every finding.
+VERIFICATION = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
+
+
+def baseline_problems(baseline: dict[str, Any], tracked: list[str]) -> list[str]:
+    """Every reason not to trust ``baseline``; empty when it may be used."""
+    return [
+        *_unaudited(baseline.get("results", {})),
+        *_weakened_plugins(baseline.get("plugins_used", [])),
+        *_weakened_filters(baseline.get("filters_used", []), tracked),
+    ]
+
+
+def _unaudited(results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    return [
+        f"{path}:{finding.get('line_number', '?')}: a {finding.get('type', 'secret')} is in "
+        "the baseline without being audited as a false positive"
+        for path, findings in sorted(results.items())
+        for finding in findings
+        if finding.get("is_secret") is not False
+    ]
+
+
+def _defaults() -> dict[str, list[dict[str, Any]]]:
+    with default_settings() as settings:
+        return settings.json()
+
+
+def _weakened_plugins(plugins: list[dict[str, Any]]) -> list[str]:
+    defaults = {plugin["name"]: plugin for plugin in _defaults()["plugins_used"]}
+    used = {plugin.get("name"): plugin for plugin in plugins}
+    problems = [f"the {name} detector is left out" for name in sorted(defaults.keys() - used)]
+    for name, plugin in sorted(used.items(), key=lambda item: str(item[0])):
+        default = defaults.get(name)
+        if "path" in plugin or default is None:
+            problems.append(f"the detector {name!s:.40} is not one of detect-secrets' own")
+            continue
+        if plugin.get("limit", 0) > default.get("limit", 0):
+            problems.append(f"the {name} limit is raised above {default['limit']}")
+        if plugin.get("keyword_exclude"):
+            problems.append(f"the {name} excludes keywords")
+    return problems
+
+
+def _weakened_filters(filters: list[dict[str, Any]], tracked: list[str]) -> list[str]:
+    allowed = {used["path"] for used in _defaults()["filters_used"]} | {EXCLUDE_FILES, VERIFICATION}
+    problems = []
+    for used in filters:
+        path = used.get("path")
+        if path not in allowed:
+            problems.append(f"the filter {path!s:.60} is not allowed")
+        elif path == VERIFICATION and used.get("min_level", 2) > 2:
+            problems.append("the verification filter ignores unverified findings")
+        elif path == EXCLUDE_FILES:
+            for pattern in used.get("pattern", []):
+                excluded = [
+                    name
+                    for name in tracked
+                    if re.search(pattern, name) and not EXCLUDABLE.fullmatch(name)
+                ]
+                if excluded:
+                    problems.append(f"the pattern {pattern!r:.60} excludes {excluded[0]}")
+    return problems
+
+
+def tracked_files() -> list[str]:
+    # git from PATH, as make and pre-commit use it; fixed arguments.
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"],  # noqa: S607
+        capture_output=True,
+        check=True,
+    ).stdout
+    return [name for name in listed.decode().split("\0") if name]
+
+
+# Not JSON, not the shape detect-secrets writes, a bad pattern, or no git.
+_UNREADABLE = (
+    OSError,
+    ValueError,
+    re.error,
+    AttributeError,
+    TypeError,
+    KeyError,
+    subprocess.SubprocessError,
+)
+
+
+def main(files: list[str]) -> int:
+    try:
+        baseline = json.loads(BASELINE.read_text(encoding="utf-8"))
+        problems = baseline_problems(baseline, tracked_files())
+    except _UNREADABLE as error:
+        print(f"error: cannot read {BASELINE}: {type(error).__name__}", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(f"error: {BASELINE}: {problem}", file=sys.stderr)
+    if problems:
+        print(
+            f"Remove the secret, or mark a false positive with 'detect-secrets audit {BASELINE}'; "
+            "never widen the baseline to let a finding pass.",
+            file=sys.stderr,
+        )
+        return 1
+    # The hook from this venv; the file names are only ever read.
+    hook = Path(sys.executable).with_name("detect-secrets-hook")
+    scan = [hook, "--baseline", str(BASELINE), *files]
+    return subprocess.run(scan, check=False).returncode  # noqa: S603
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
