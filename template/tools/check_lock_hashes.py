@@ -151,8 +151,9 @@ class Index(NamedTuple):
 
     @property
     def shown(self) -> str:
+        """The URL without credentials or query, for messages."""
         parts = urlsplit(self.url)
-        return urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+        return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def pip_configuration() -> dict[str, str]:

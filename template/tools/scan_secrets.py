@@ -38,6 +38,8 @@ EXCLUDE_FILES = "detect_secrets.filters.regex.should_exclude_file"
 # Ignores findings by whether a service verified them: above level 2 it would
 # ignore every unverified finding, which offline is every finding.
 VERIFICATION = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
+# Written by `detect-secrets scan --baseline`: skips the baseline file itself.
+BASELINE_FILE = "detect_secrets.filters.common.is_baseline_file"
 
 
 def baseline_problems(baseline: dict[str, Any], tracked: list[str]) -> list[str]:
@@ -51,8 +53,8 @@ def baseline_problems(baseline: dict[str, Any], tracked: list[str]) -> list[str]
 
 def _unaudited(results: dict[str, list[dict[str, Any]]]) -> list[str]:
     return [
-        f"{path}:{finding.get('line_number', '?')}: a {finding.get('type', 'secret')} is in "
-        "the baseline without being audited as a false positive"
+        f"{path}:{finding.get('line_number', '?')}: an {finding.get('type', 'unnamed')} "
+        "finding is not audited as a false positive"
         for path, findings in sorted(results.items())
         for finding in findings
         if finding.get("is_secret") is not False
@@ -81,7 +83,8 @@ def _weakened_plugins(plugins: list[dict[str, Any]]) -> list[str]:
 
 
 def _weakened_filters(filters: list[dict[str, Any]], tracked: list[str]) -> list[str]:
-    allowed = {used["path"] for used in _defaults()["filters_used"]} | {EXCLUDE_FILES, VERIFICATION}
+    allowed = {used["path"] for used in _defaults()["filters_used"]}
+    allowed |= {EXCLUDE_FILES, VERIFICATION, BASELINE_FILE}
     problems = []
     for used in filters:
         path = used.get("path")
@@ -89,6 +92,8 @@ def _weakened_filters(filters: list[dict[str, Any]], tracked: list[str]) -> list
             problems.append(f"the filter {path!s:.60} is not allowed")
         elif path == VERIFICATION and used.get("min_level", 2) > 2:
             problems.append("the verification filter ignores unverified findings")
+        elif path == BASELINE_FILE and used.get("filename") != str(BASELINE):
+            problems.append(f"the baseline filter skips {used.get('filename')!s:.60}")
         elif path == EXCLUDE_FILES:
             for pattern in used.get("pattern", []):
                 excluded = [

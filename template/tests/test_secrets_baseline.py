@@ -1,0 +1,169 @@
+"""tools/scan_secrets.py: the secret scan, and the baseline it refuses to trust.
+
+Each test works in a throwaway git repository with this project's baseline
+and changes it the way someone hiding a committed secret would.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+AWS_KEY = "AKIA" + "Z3MSJV4WWNKWW5FG"  # split, so this file holds no key
+DETECT_SECRETS = str(Path(sys.executable).with_name("detect-secrets"))
+FILTERS = "detect_secrets.filters."
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def git(*args: str) -> None:
+    subprocess.run(["git", *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch) -> Path:
+    """A git repository with the project's baseline and one module that leaks a key."""
+    monkeypatch.chdir(tmp_path)
+    git("init", "--quiet")
+    shutil.copy(PROJECT_ROOT / ".secrets.baseline", ".secrets.baseline")
+    Path("settings.py").write_text(f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n')
+    git("add", ".")
+    return tmp_path
+
+
+@pytest.fixture
+def scan(tools, capfd) -> Callable[[], tuple[int, str]]:
+    """Scan the repository's files as pre-commit would; return the exit code and output."""
+    scan_secrets = tools("scan_secrets")
+
+    def run() -> tuple[int, str]:
+        code = scan_secrets.main(["settings.py", ".secrets.baseline"])
+        captured = capfd.readouterr()
+        return code, captured.out + captured.err
+
+    return run
+
+
+def edit_baseline(change) -> None:
+    baseline = json.loads(Path(".secrets.baseline").read_text())
+    change(baseline)
+    Path(".secrets.baseline").write_text(json.dumps(baseline, indent=2))
+    git("add", ".secrets.baseline")  # as committed: detect-secrets refuses an unstaged one
+
+
+def test_the_committed_key_fails(repo, scan):
+    code, output = scan()
+    assert code == 1
+    assert "AWS Access Key" in output
+
+
+def test_a_baseline_regenerated_over_the_key_fails_until_audited(repo, scan):
+    subprocess.run([DETECT_SECRETS, "scan", "--baseline", ".secrets.baseline"], check=True)
+    code, output = scan()
+    assert code == 1
+    assert "settings.py:1: an AWS Access Key finding is not audited as a false positive" in output
+    assert AWS_KEY not in output
+
+    # What `detect-secrets audit` records when a person marks it a false positive.
+    edit_baseline(lambda b: b["results"]["settings.py"][0].update(is_secret=False))
+    assert scan()[0] == 0
+
+
+def test_a_baseline_that_excludes_the_file_fails(repo, scan):
+    subprocess.run(
+        [DETECT_SECRETS, "scan", "--baseline", ".secrets.baseline", "--exclude-files", ".*"],
+        check=True,
+    )
+    code, output = scan()
+    assert code == 1
+    assert "the pattern '.*' excludes" in output
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            lambda b: b["plugins_used"].remove({"name": "AWSKeyDetector"}),
+            "the AWSKeyDetector detector is left out",
+        ),
+        (
+            lambda b: b["plugins_used"].append({"name": "Mine", "path": "file:///tmp/mine.py"}),
+            "the detector Mine is not one of detect-secrets' own",
+        ),
+        (
+            lambda b: next(
+                p for p in b["plugins_used"] if p["name"] == "HexHighEntropyString"
+            ).update(limit=8.0),
+            "the HexHighEntropyString limit is raised",
+        ),
+        (
+            lambda b: next(p for p in b["plugins_used"] if p["name"] == "KeywordDetector").update(
+                keyword_exclude=".*"
+            ),
+            "excludes keywords",
+        ),
+        (
+            lambda b: b["filters_used"].append(
+                {"path": FILTERS + "regex.should_exclude_line", "pattern": [".*"]}
+            ),
+            "should_exclude_line is not allowed",
+        ),
+        (
+            lambda b: next(
+                f for f in b["filters_used"] if f["path"].endswith("verification_policies")
+            ).update(min_level=3),
+            "ignores unverified findings",
+        ),
+        (
+            lambda b: b["filters_used"].append(
+                {"path": FILTERS + "common.is_baseline_file", "filename": "settings.py"}
+            ),
+            "the baseline filter skips settings.py",
+        ),
+    ],
+    ids=[
+        "detector left out",
+        "own detector",
+        "limit",
+        "keywords",
+        "exclude lines",
+        "verified",
+        "baseline name",
+    ],
+)
+def test_a_weakened_baseline_fails(repo, scan, change, reason):
+    edit_baseline(change)
+    code, output = scan()
+    assert code == 1
+    assert reason in output
+
+
+def test_a_filter_from_outside_detect_secrets_is_refused_and_never_run(repo, scan):
+    ran = repo / "filter-ran"
+    Path("mine.py").write_text(
+        f"from pathlib import Path\nPath({str(ran)!r}).touch()\n\n\ndef skip(secret):\n"
+        "    return True\n"
+    )
+    edit_baseline(lambda b: b["filters_used"].append({"path": f"file://{repo}/mine.py::skip"}))
+    code, output = scan()
+    assert code == 1
+    assert "is not allowed" in output
+    assert not ran.exists()
+
+
+def test_a_baseline_that_is_not_json_fails(repo, scan):
+    Path(".secrets.baseline").write_text("{not json")
+    code, output = scan()
+    assert code == 1
+    assert "cannot read .secrets.baseline" in output
+
+
+def test_a_clean_project_passes(repo, scan):
+    Path("settings.py").write_text('AWS_ACCESS_KEY_ID = ""  # set in .env\n')
+    assert scan()[0] == 0
