@@ -1,18 +1,25 @@
-"""Read pip-compile lock files: pins, hashes and what else a line may carry."""
+"""Read pip-compile lock files with the generated project's own lock reader.
+
+``template/tools/check_lock_hashes.py`` decides what a lock may hold (exact
+pins with sha256 hashes, read the way pip reads them); the template's tests
+use the same reader, so the shipped locks meet the rule projects enforce.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 from typing import NamedTuple
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
-PIN = re.compile(
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)(?P<marker>\s*;[^\\]*)?"
-)
-HASH = re.compile(r"--hash=sha256:(?P<digest>[0-9a-f]{64})\b")
+TOOL = Path(__file__).resolve().parent.parent / "template" / "tools" / "check_lock_hashes.py"
+_spec = importlib.util.spec_from_file_location("check_lock_hashes", TOOL)
+assert _spec is not None
+assert _spec.loader is not None
+check_lock_hashes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(check_lock_hashes)
 
 
 class Pin(NamedTuple):
@@ -20,28 +27,20 @@ class Pin(NamedTuple):
     hashes: frozenset[str]
 
 
+def parse_lock(path: Path) -> dict[str, Pin]:
+    """Return {canonical name: Pin}; raise ValueError on anything but hashed == pins."""
+    try:
+        entries = check_lock_hashes.read_lock(path)
+    except check_lock_hashes.LockError as error:
+        raise ValueError(str(error)) from None
+    return {entry.name: Pin(entry.version, entry.hashes) for entry in entries}
+
+
 def entries(text: str) -> list[str]:
     """Join backslash-continued lines and drop comments: one string per entry."""
     joined = re.sub(r"\\\n", " ", text)
     lines = (line.split(" #", 1)[0].strip() for line in joined.splitlines())
     return [line for line in lines if line and not line.startswith("#")]
-
-
-def parse_lock(path: Path) -> dict[str, Pin]:
-    """Return {canonical name: Pin}; raise on anything but hashed == pins."""
-    pins: dict[str, Pin] = {}
-    for entry in entries(path.read_text()):
-        match = PIN.match(entry)
-        if match is None:
-            raise ValueError(f"{path.name}: not an exact pin: {entry[:80]!r}")
-        hashes = frozenset(HASH.findall(entry))
-        if not hashes:
-            raise ValueError(f"{path.name}: {match['name']} has no sha256 hash")
-        rest = HASH.sub("", entry[match.end() :]).strip()
-        if rest:
-            raise ValueError(f"{path.name}: unexpected option on {match['name']}: {rest!r}")
-        pins[canonicalize_name(match["name"])] = Pin(match["version"], hashes)
-    return pins
 
 
 def requirements_in(path: Path) -> list[Requirement]:

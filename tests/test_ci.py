@@ -206,9 +206,13 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
         "check-added-large-files",
         "no-rej-files",
     }
-    if stored_answers(project)["use_notebooks"]:
-        expected.add("nbstripout")
+    expected.add("nbstripout" if stored_answers(project)["use_notebooks"] else "no-notebooks")
     assert set(hooks) == expected
+    # A notebook anywhere, however its suffix is spelled; the baseline itself too.
+    notebooks = re.compile(hooks.get("nbstripout", hooks.get("no-notebooks"))["files"])
+    assert notebooks.search("src/pkg/analysis.IPYNB")
+    assert "files" not in hooks["detect-secrets"]
+    assert "exclude" not in hooks["detect-secrets"]
     for hook in hooks.values():
         assert hook["language"] in {"system", "fail"}
         assert "additional_dependencies" not in hook

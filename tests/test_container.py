@@ -22,6 +22,9 @@ from profiles import PROFILES, answers
 DOCKER_PROFILES = [name for name in PROFILES if answers(name).get("use_docker", True)]
 DIGEST_PINNED = re.compile(r"^python:3\.1[1-3]-slim@sha256:[0-9a-f]{64}$")
 CANARY = "canary-9d1e-never-in-an-image"
+UNTRACKED = "canary-4b7a-untracked-never-in-an-image"
+UNCOMMITTED = "# an uncommitted edit to a tracked file: built, as the README says"
+PACKAGE = "container_check"
 HARDENED_RUN = [
     "--read-only",
     "--tmpfs",
@@ -162,9 +165,18 @@ def docker() -> str:
 def built_image(docker, copie_session) -> tuple[str, Path]:
     base = stand_in_base(docker)
     project = render(copie_session, "default", project_name="Container Check")
+    assert (project / "src" / PACKAGE).is_dir()
     commit_all(project)
     # A secret in the build context that must reach no layer of the image.
     (project / ".env").write_text(f"METRICS_WEBHOOK_TOKEN={CANARY}\n")
+    # Files git does not track, where a wheel built from the folder would take
+    # them; and an edit git has not committed, which is built.
+    package = project / "src" / PACKAGE
+    (package / "local_settings.toml").write_text(f'token = "{UNTRACKED}"\n')
+    (package / "data").mkdir()
+    (package / "data" / "customers.csv").write_text(f"name,card\nAda,{UNTRACKED}\n")
+    with (package / "__init__.py").open("a") as init:
+        init.write(UNCOMMITTED + "\n")
     make = ["make", "--no-print-directory"]
     install = subprocess.run(
         [*make, "install", f"PYTHON={python_path('3.11')}"],
@@ -186,6 +198,10 @@ def built_image(docker, copie_session) -> tuple[str, Path]:
         build.append(f"PIP_CA_BUNDLE={ca_bundle}")
     built = subprocess.run(build, cwd=project, capture_output=True, text=True, check=False)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    assert (
+        f"note: not in the image (untracked): src/{PACKAGE}/data/customers.csv "
+        f"src/{PACKAGE}/local_settings.toml"
+    ) in built.stdout
     return "container-check:test", project
 
 
@@ -256,6 +272,7 @@ def test_no_layer_holds_the_build_context_secret(docker, built_image, tmp_path):
                 continue
             data = outer.extractfile(member).read()
             assert CANARY.encode() not in data, member.name
+            assert UNTRACKED.encode() not in data, member.name
             if member.name.endswith(".tar") or data[257:262] == b"ustar":
                 with tarfile.open(fileobj=io.BytesIO(data)) as layer:
                     names = layer.getnames()
@@ -266,9 +283,22 @@ def test_no_layer_holds_the_build_context_secret(docker, built_image, tmp_path):
         [docker, "image", "inspect", image], capture_output=True, text=True, check=True
     ).stdout
     assert CANARY not in inspect
+    assert UNTRACKED not in inspect
     history = subprocess.run(
         [docker, "history", "--no-trunc", image], capture_output=True, text=True, check=True
     ).stdout
     assert CANARY not in history
     size = json.loads(inspect)[0]["Size"]
     print(f"\nimage {image}: {size / 1e6:.0f} MB")
+
+
+def test_the_image_holds_what_git_tracks_and_nothing_else(docker, built_image):
+    image, _ = built_image
+    site = f"/opt/venv/lib/python3.11/site-packages/{PACKAGE}"
+    listed = run_in(docker, image, "-c", f"find {site} -type f", entrypoint="/bin/sh").stdout
+    files = sorted(Path(line).name for line in listed.split())
+    assert "local_settings.toml" not in files
+    assert "customers.csv" not in files
+    assert "pipeline.py" in files
+    init = run_in(docker, image, f"{site}/__init__.py", entrypoint="cat").stdout
+    assert UNCOMMITTED in init

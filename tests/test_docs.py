@@ -67,7 +67,9 @@ def test_controls_page_is_generated_and_every_named_test_exists():
         for name in control["tests"]:
             if name.startswith("project: "):
                 file, test = name.removeprefix("project: ").split("::")
-                source = TEMPLATE_ROOT / "template" / "tests" / f"{file}.jinja"
+                source = TEMPLATE_ROOT / "template" / "tests" / file
+                if not source.exists():
+                    source = source.with_name(f"{file}.jinja")
             else:
                 file, test = name.split("::")
                 source = TEMPLATE_ROOT / "tests" / file

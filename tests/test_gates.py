@@ -6,6 +6,7 @@ thing, runs the gate's `make` target, and git puts the project back.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -53,7 +54,7 @@ def osv() -> Iterator[OsvServer]:
 @pytest.fixture
 def project(installed: Path) -> Iterator[Path]:
     yield installed
-    git(installed, "checkout", "--", ".")
+    git(installed, "reset", "--quiet", "--hard")  # the index too: tests stage files
     git(installed, "clean", "-fdq")  # untracked, not ignored: .venv and .env stay
 
 
@@ -115,7 +116,80 @@ def test_lock_check_fails_on_a_stale_lock(project):
     assert done.returncode != 0
     assert "+tabulate==" in done.stdout
     assert (project / "requirements" / "base.txt").read_text().count("tabulate") == 0
-    assert "requirements/*.txt are stale; run 'make lock'" in done.stderr
+    assert "requirements/base.txt is stale; run 'make lock'" in done.stderr
+    assert "lock hashes: every hash of" in done.stdout  # the hash check ran too
+
+
+def rogue_wheel(project: Path, name: str, version: str, folder: Path) -> str:
+    """Build a wheel of ``name`` ``version`` whose .pth runs on every Python start."""
+    source = folder / "rogue"
+    source.mkdir()
+    (source / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\n'
+        '[tool.hatch.build.targets.wheel.force-include]\n"payload.pth" = "zz_payload.pth"\n'
+    )
+    # Harmless here (the wheel is never installed), but it would run anywhere it was.
+    (source / "payload.pth").write_text("import sys; sys.stderr.write('payload ran\\n')\n")
+    build = [project / ".venv/bin/python", "-m", "pip", "wheel", "--quiet", "--no-deps"]
+    build += ["--no-build-isolation", "--wheel-dir", folder / "dist", source]
+    subprocess.run(build, check=True, capture_output=True)
+    [wheel] = (folder / "dist").glob("*.whl")
+    return hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+def add_hash(lock: Path, name: str, digest: str) -> str:
+    """Add ``digest`` as the first hash of ``name`` in ``lock``; return the pinned version."""
+    text = lock.read_text()
+    pin = re.search(rf"(?m)^{name}==(\S+) \\\n", text)
+    assert pin is not None, name
+    lock.write_text(text.replace(pin[0], pin[0] + f"    --hash=sha256:{digest} \\\n", 1))
+    return pin[1]
+
+
+def without_comments(lock: Path) -> list[str]:
+    """The pins and hashes of a lock; pip-compile's "# via" lines vary from run to run."""
+    return [line for line in lock.read_text().splitlines() if not line.lstrip().startswith("#")]
+
+
+def test_lock_check_fails_on_a_hash_the_index_does_not_serve(project, tmp_path):
+    """A one-line diff in a lock, plus a mirror that serves the rogue file, is the attack."""
+    locks = [project / "requirements" / f"{name}.txt" for name in ("base", "dev")]
+    genuine = [without_comments(lock) for lock in locks]
+    version = re.search(r"(?m)^requests==(\S+) ", locks[1].read_text())[1]
+    rogue = rogue_wheel(project, "requests", version, tmp_path)
+    add_hash(locks[1], "requests", rogue)
+    add_hash(locks[0], "numpy", "0" * 64)
+    done = gate(project, "lock-check")
+    assert done.returncode != 0
+    assert (
+        f"requirements/dev.txt: requests=={version} has --hash=sha256:{rogue}, "
+        "which the index does not serve for that version"
+    ) in done.stderr
+    assert "requirements/base.txt: numpy==" in done.stderr
+    # The re-resolution alone reuses the hashes in the lock: it keeps the rogue one.
+    assert rogue not in done.stdout
+
+    # `make lock` rewrites every pin's hashes from the index, which mends it.
+    assert gate(project, "lock").returncode == 0
+    assert [without_comments(lock) for lock in locks] == genuine
+
+
+def test_install_refuses_a_lock_that_names_its_own_index(copie_session, gnu_make):
+    project = render(copie_session, "default")
+    commit_all(project)
+    lock = project / "requirements" / "dev.txt"
+    lock.write_text(lock.read_text() + "--extra-index-url https://mirror.example/simple\n")
+    done = subprocess.run(
+        ["make", "install", f"PYTHON={python_path('3.11')}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "the option --extra-index-url is not allowed in a lock" in done.stderr
+    assert not (project / ".venv").exists()
 
 
 def test_detect_secrets_fails_on_a_committed_secret(project):
@@ -128,14 +202,58 @@ def test_detect_secrets_fails_on_a_committed_secret(project):
     git(project, "reset", "--quiet")
 
 
-def test_nbstripout_fails_on_a_notebook_with_outputs(project):
+def test_detect_secrets_fails_on_a_secret_hidden_in_a_regenerated_baseline(project):
+    leak = project / "src" / "churn_model" / "credentials.py"
+    leak.write_text('AWS_ACCESS_KEY_ID = "AKIAZ3MSJV4WWNKWW5FG"\n')  # pragma: allowlist secret
+    git(project, "add", str(leak))
+    scan = [project / ".venv/bin/detect-secrets", "scan", "--baseline", ".secrets.baseline"]
+    subprocess.run(scan, cwd=project, check=True)
+    git(project, "add", ".secrets.baseline")
+    assert "credentials.py" in (project / ".secrets.baseline").read_text()
+    done = gate(project, "audit-secrets")
+    assert done.returncode != 0
+    assert (
+        "src/churn_model/credentials.py:1: an AWS Access Key finding is not audited "
+        "as a false positive"
+    ) in done.stderr
+
+
+def notebook_with_outputs(project: Path) -> str:
     [notebook] = (project / "notebooks").glob("*.ipynb")
     content = json.loads(notebook.read_text())
     cell = next(c for c in content["cells"] if c["cell_type"] == "code")
     cell["execution_count"] = 1
     cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["569\n"]}]
-    notebook.write_text(json.dumps(content, indent=1) + "\n")
-    assert gate(project, "audit-notebooks").returncode != 0
+    return json.dumps(content, indent=1) + "\n"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "notebooks/01-explore-data.ipynb",
+        "notebooks/exploration/02-scratch.ipynb",
+        "src/churn_model/analysis.IPYNB",
+    ],
+)
+def test_nbstripout_fails_on_any_tracked_notebook_with_outputs(project, path):
+    (project / path).parent.mkdir(parents=True, exist_ok=True)
+    (project / path).write_text(notebook_with_outputs(project))
+    git(project, "add", path)
+    done = gate(project, "audit-notebooks")
+    assert done.returncode != 0
+    assert path in done.stdout + done.stderr
+
+
+def test_a_notebook_in_a_project_without_notebooks_fails_the_gate(copie_session, project):
+    slim = render(copie_session, "py312-apache-gitlab-slim")
+    commit_all(slim)
+    assert gate(slim, "audit-notebooks").returncode == 0
+    (slim / "analysis.ipynb").write_text(notebook_with_outputs(project))
+    git(slim, "add", "analysis.ipynb")
+    done = gate(slim, "audit-notebooks")
+    assert done.returncode != 0
+    assert "notebooks are tracked, but this project was made without notebook" in done.stderr
+    assert "analysis.ipynb" in done.stderr
 
 
 def test_bandit_fails_on_a_medium_severity_finding(project):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from packaging.utils import canonicalize_name
 
 from conftest import TEMPLATE_ROOT, render
 from interpreters import SUPPORTED_PYTHONS
 from locks import parse_lock, requirements_in
+from profiles import PROFILES
 
 LOCKS = TEMPLATE_ROOT / "includes" / "locks"
 LOCK_FILES = sorted(LOCKS.glob("*/*.txt"))
@@ -78,12 +81,12 @@ def test_locks_satisfy_the_rendered_in_files(copie, version, use_notebooks):
     ("text", "problem"),
     [
         ("numpy>=2\n", "not an exact pin"),
-        ("numpy==2.0.0\n", "has no sha256 hash"),
+        ("numpy==2.0.0\n", "not an exact pin"),
         (
             "numpy==2.0.0 \\\n    --hash=sha256:" + "a" * 64 + " \\\n    --index-url x\n",
-            "unexpected",
+            "not an exact pin",
         ),
-        ("-e ./local\n", "not an exact pin"),
+        ("-e ./local\n", "the option -e is not allowed"),
     ],
 )
 def test_lock_parser_refuses_what_pip_would_not_verify(tmp_path, text, problem):
@@ -91,3 +94,35 @@ def test_lock_parser_refuses_what_pip_would_not_verify(tmp_path, text, problem):
     lock.write_text(text)
     with pytest.raises(ValueError, match=problem):
         parse_lock(lock)
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_every_install_reads_a_lock_the_lock_check_covers(rendered, profile):
+    """make install, the Dockerfile and CI install only from the locks lock-check checks,
+    and each install path checks its lock's form before pip reads it."""
+    project = rendered(profile)
+    makefile = (project / "Makefile").read_text()
+    checked = re.search(r"(?m)^LOCKS := (.*)$", makefile)[1].split()
+    assert checked == ["requirements/base.txt", "requirements/dev.txt"]
+    assert "$(CHECK_HASHES) $(LOCKS)" in makefile.split("\nlock-check:")[1].split("\n\n")[0]
+
+    install = makefile.split("\n$(INSTALLED):")[1].split("\n\n")[0]
+    assert re.findall(r"--requirement (\S+)", install) == ["requirements/dev.txt"]
+    assert install.index("check_lock_hashes.py --offline requirements/dev.txt") < install.index(
+        "--requirement requirements/dev.txt"
+    )
+
+    dockerfile = project / "Dockerfile"
+    if dockerfile.exists():
+        text = dockerfile.read_text()
+        copied = re.findall(r"(?m)^COPY (requirements/\S+) (\S+)", text)
+        assert copied == [("requirements/base.txt", "/tmp/requirements.txt")]
+        assert re.findall(r"--requirement (\S+)", text) == ["/tmp/requirements.txt"]
+        build = makefile.split("\ndocker-build:")[1].split("\n\n")[0]
+        assert "check_lock_hashes.py --offline requirements/base.txt" in build
+
+    # CI installs through `make install` alone.
+    ci_files = [*project.glob(".github/workflows/*.yml"), *project.glob(".gitlab-ci.yml")]
+    for path in ci_files:
+        assert "pip install" not in path.read_text(), path.name
+        assert "make install" in path.read_text(), path.name

@@ -95,6 +95,8 @@ def test_layout_follows_the_answers(rendered, profile):
         "data/external/.gitkeep",
         "models/.gitkeep",
         "reports/figures/.gitkeep",
+        "tools/check_lock_hashes.py",
+        "tools/scan_secrets.py",
     ):
         assert (project / relative).is_file(), relative
     for module in ("__init__", "__main__", "data", "features", "model", "model_store", "pipeline"):
