@@ -138,13 +138,14 @@ def rogue_wheel(project: Path, name: str, version: str, folder: Path) -> str:
     return hashlib.sha256(wheel.read_bytes()).hexdigest()
 
 
-def add_hash(lock: Path, name: str, digest: str) -> str:
-    """Add ``digest`` as the first hash of ``name`` in ``lock``; return the pinned version."""
+def add_hash(lock: Path, name: str, digest: str) -> None:
+    """Add ``digest`` to the hashes of ``name`` in ``lock``, in order, as pip-compile would."""
     text = lock.read_text()
-    pin = re.search(rf"(?m)^{name}==(\S+) \\\n", text)
-    assert pin is not None, name
-    lock.write_text(text.replace(pin[0], pin[0] + f"    --hash=sha256:{digest} \\\n", 1))
-    return pin[1]
+    entry = re.search(rf"(?m)^{name}==\S+ \\\n(?:    --hash=\S+ \\\n)*    --hash=\S+\n", text)
+    assert entry is not None, name
+    pin, *hashes = [line.removesuffix(" \\") for line in entry[0].splitlines()]
+    lines = [pin, *sorted([*hashes, f"    --hash=sha256:{digest}"])]
+    lock.write_text(text.replace(entry[0], " \\\n".join(lines) + "\n", 1))
 
 
 def without_comments(lock: Path) -> list[str]:
