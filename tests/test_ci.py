@@ -206,7 +206,10 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
         "check-added-large-files",
         "no-rej-files",
     }
-    expected.add("nbstripout" if stored_answers(project)["use_notebooks"] else "no-notebooks")
+    if stored_answers(project)["use_notebooks"]:
+        expected |= {"nbstripout", "notebook-outputs"}
+    else:
+        expected.add("no-notebooks")
     assert set(hooks) == expected
     # A notebook anywhere, however its suffix is spelled; the baseline itself too.
     notebooks = re.compile(hooks.get("nbstripout", hooks.get("no-notebooks"))["files"])

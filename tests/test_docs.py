@@ -67,9 +67,12 @@ def test_controls_page_is_generated_and_every_named_test_exists():
         for name in control["tests"]:
             if name.startswith("project: "):
                 file, test = name.removeprefix("project: ").split("::")
-                source = TEMPLATE_ROOT / "template" / "tests" / file
-                if not source.exists():
-                    source = source.with_name(f"{file}.jinja")
+                # as is, rendered (.jinja), or under a conditional name
+                [source] = [
+                    path
+                    for path in (TEMPLATE_ROOT / "template" / "tests").iterdir()
+                    if re.sub(r"\{%.*?%\}", "", path.name).removesuffix(".jinja") == file
+                ]
             else:
                 file, test = name.split("::")
                 source = TEMPLATE_ROOT / "tests" / file

@@ -58,12 +58,14 @@ def project(installed: Path) -> Iterator[Path]:
     git(installed, "clean", "-fdq")  # untracked, not ignored: .venv and .env stay
 
 
-def gate(project: Path, target: str, osv: OsvServer | None = None) -> subprocess.CompletedProcess:
+def gate(
+    project: Path, target: str, *variables: str, osv: OsvServer | None = None
+) -> subprocess.CompletedProcess:
     """Run one `make` gate; never reinstall, even when a test edited the lock."""
     env = {**os.environ, **(osv.environment() if osv else {})}
     env.pop("SAFETY_API_KEY", None)
     return subprocess.run(
-        ["make", "--no-print-directory", "-o", ".venv/.installed", target],
+        ["make", "--no-print-directory", "-o", ".venv/.installed", target, *variables],
         cwd=project,
         capture_output=True,
         text=True,
@@ -73,7 +75,7 @@ def gate(project: Path, target: str, osv: OsvServer | None = None) -> subprocess
 
 
 def test_make_audit_passes_on_a_fresh_project(project, osv):
-    done = gate(project, "audit", osv)
+    done = gate(project, "audit", osv=osv)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "No known vulnerabilities found" in done.stdout + done.stderr
     assert "safety: skipped: SAFETY_API_KEY is not set" in done.stdout
@@ -81,7 +83,7 @@ def test_make_audit_passes_on_a_fresh_project(project, osv):
 
 def test_pip_audit_checks_every_pin_of_the_lock(project, osv):
     osv.queries.clear()
-    assert gate(project, "audit-deps", osv).returncode == 0
+    assert gate(project, "audit-deps", osv=osv).returncode == 0
     pins = parse_lock(project / "requirements" / "dev.txt")
     assert sorted(osv.queries) == sorted((name, pin.version) for name, pin in pins.items())
 
@@ -95,7 +97,7 @@ def test_pip_audit_fails_on_a_vulnerable_pin(project, osv):
     )
     assert count == 1
     lock.write_text(text)
-    done = gate(project, "audit-deps", osv)
+    done = gate(project, "audit-deps", osv=osv)
     assert done.returncode != 0
     assert "requests 2.31.0  CVE-2024-35195 2.32.0" in done.stdout
 
@@ -104,7 +106,7 @@ def test_pip_audit_fails_when_a_pin_cannot_be_audited(project):
     """--strict: an unreachable advisory service fails the gate, never passes it."""
     closed = OsvServer([])
     closed.server_close()  # its port now refuses connections
-    done = gate(project, "audit-deps", closed)
+    done = gate(project, "audit-deps", osv=closed)
     assert done.returncode != 0
     assert "No known vulnerabilities found" not in done.stdout
 
@@ -229,20 +231,35 @@ def notebook_with_outputs(project: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    "path",
+    ("path", "keep"),
     [
-        "notebooks/01-explore-data.ipynb",
-        "notebooks/exploration/02-scratch.ipynb",
-        "src/churn_model/analysis.IPYNB",
+        ("notebooks/01-explore-data.ipynb", False),
+        ("notebooks/exploration/02-scratch.ipynb", False),
+        ("src/churn_model/analysis.IPYNB", False),
+        ("notebooks/01-explore-data.ipynb", True),  # marked for nbstripout to keep
     ],
 )
-def test_nbstripout_fails_on_any_tracked_notebook_with_outputs(project, path):
+def test_notebook_gate_fails_on_any_tracked_notebook_with_outputs(project, path, keep):
+    notebook = json.loads(notebook_with_outputs(project))
+    notebook["metadata"]["keep_output"] = keep
     (project / path).parent.mkdir(parents=True, exist_ok=True)
-    (project / path).write_text(notebook_with_outputs(project))
+    (project / path).write_text(json.dumps(notebook))
     git(project, "add", path)
     done = gate(project, "audit-notebooks")
     assert done.returncode != 0
-    assert path in done.stdout + done.stderr
+    assert f"{path}: cell 2 has outputs" in done.stderr
+
+
+def test_docker_build_refuses_a_tracked_symlink(project):
+    """A link to the ignored .env would bring the file it points to into the wheel."""
+    link = project / "src" / "churn_model" / "defaults.cfg"
+    link.symlink_to("../../.env")
+    git(project, "add", str(link))
+    done = gate(project, "docker-build", "DOCKER=false")
+    assert done.returncode != 0
+    assert "symlinks are not built into the image" in done.stderr
+    assert "src/churn_model/defaults.cfg" in done.stderr
+    assert not (project / "dist").exists()
 
 
 def test_a_notebook_in_a_project_without_notebooks_fails_the_gate(copie_session, project):

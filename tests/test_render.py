@@ -102,6 +102,7 @@ def test_layout_follows_the_answers(rendered, profile):
     for module in ("__init__", "__main__", "data", "features", "model", "model_store", "pipeline"):
         assert (package / f"{module}.py").is_file(), module
     assert (project / "notebooks").is_dir() == stored["use_notebooks"]
+    assert (project / "tools" / "check_notebooks.py").is_file() == stored["use_notebooks"]
     dev_in = (project / "requirements" / "dev.in").read_text()
     assert ("nbstripout" in dev_in) == stored["use_notebooks"]
 

@@ -215,6 +215,16 @@ REFUSED = {
     "an upper-case hash": (f"evil==1.0 --hash=sha256:{HASH.upper()}\n", "only --hash=sha256"),
     "an environment variable": (f"evil==1.0 ; ${{X}} --hash=sha256:{HASH}\n", "not an exact pin"),
     "a second pin of a name": (f"Demo==1.0 --hash=sha256:{HASH}\n", "pinned twice"),
+    # pip reads a "version" with an archive suffix as a local file, and builds it
+    "a local archive": (f"evil==1.0.tar.gz --hash=sha256:{HASH}\n", "not an exact pin"),
+    "a local wheel": (f"evil==1.0.whl --hash=sha256:{HASH}\n", "not an exact pin"),
+    # short options where a marker goes: pip reads them as options
+    "an option as a marker": (f"evil==1.0 ; -C --hash=sha256:{HASH}\n", "not an exact pin"),
+    "editable as a marker": (f"evil==1.0 ; -e --hash=sha256:{HASH}\n", "not an exact pin"),
+    "a short option with a password": (
+        f"-ihttps://ci:{PASSWORD}@evil.example/simple\n",
+        "the option -i is not allowed",
+    ),
 }
 
 

@@ -38,12 +38,12 @@ def repo(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def scan(tools, capfd) -> Callable[[], tuple[int, str]]:
+def scan(tools, capfd) -> Callable[..., tuple[int, str]]:
     """Scan the repository's files as pre-commit would; return the exit code and output."""
     scan_secrets = tools("scan_secrets")
 
-    def run() -> tuple[int, str]:
-        code = scan_secrets.main(["settings.py", ".secrets.baseline"])
+    def run(*files: str) -> tuple[int, str]:
+        code = scan_secrets.main(list(files or ("settings.py", ".secrets.baseline")))
         captured = capfd.readouterr()
         return code, captured.out + captured.err
 
@@ -100,7 +100,7 @@ def test_a_baseline_that_excludes_the_file_fails(repo, scan):
             lambda b: next(
                 p for p in b["plugins_used"] if p["name"] == "HexHighEntropyString"
             ).update(limit=8.0),
-            "the HexHighEntropyString limit is raised",
+            "the HexHighEntropyString limit is not a number up to 3.0",
         ),
         (
             lambda b: next(p for p in b["plugins_used"] if p["name"] == "KeywordDetector").update(
@@ -155,6 +155,63 @@ def test_a_filter_from_outside_detect_secrets_is_refused_and_never_run(repo, sca
     assert code == 1
     assert "is not allowed" in output
     assert not ran.exists()
+
+
+def test_an_old_baseline_that_detect_secrets_would_upgrade_fails(repo, scan):
+    """detect-secrets turns an old baseline's "exclude" into filters as it loads it."""
+
+    def downgrade(baseline: dict) -> None:
+        baseline["version"] = "0.14.3"
+        baseline["exclude"] = {"files": None, "lines": "AKIA"}
+
+    edit_baseline(downgrade)
+    code, output = scan()
+    assert code == 1
+    assert "written by detect-secrets 0.14.3" in output
+
+
+def test_a_setting_detect_secrets_does_not_write_fails(repo, scan):
+    edit_baseline(lambda b: b.update(custom_plugin_paths=["tests/helpers_plugin.py"]))
+    code, output = scan()
+    assert code == 1
+    assert "the setting custom_plugin_paths is not one detect-secrets writes" in output
+
+
+def test_an_entropy_limit_that_is_not_a_number_fails(repo, scan):
+    edit_baseline(
+        lambda b: next(
+            p for p in b["plugins_used"] if p["name"] == "Base64HighEntropyString"
+        ).update(limit=float("nan"))
+    )
+    code, output = scan()
+    assert code == 1
+    assert "the Base64HighEntropyString limit is not a number up to 4.5" in output
+
+
+def test_only_the_two_locks_may_be_excluded(repo, scan):
+    Path("requirements").mkdir()
+    Path("requirements/notes.txt").write_text(f"deploy key: {AWS_KEY}\n")
+    git("add", "requirements/notes.txt")
+    code, output = scan()
+    assert code == 1
+    assert "excludes requirements/notes.txt" in output
+
+
+def test_a_python_file_detect_secrets_cannot_read_fails(repo, scan):
+    Path("settings.py").write_bytes(
+        b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + f'KEY = "{AWS_KEY}"\n'.encode()
+    )
+    code, output = scan()
+    assert code == 1
+    assert "settings.py: not UTF-8, so detect-secrets cannot read it" in output
+
+
+def test_a_file_named_like_a_swagger_file_is_scanned(repo, scan):
+    Path("swagger_client.py").write_text(f'KEY = "{AWS_KEY}"\n')
+    git("add", "swagger_client.py")
+    code, output = scan("swagger_client.py")
+    assert code == 1
+    assert "AWS Access Key" in output
 
 
 def test_a_baseline_that_is_not_json_fails(repo, scan):

@@ -57,9 +57,16 @@ SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 
 # One lock entry once continuation lines are joined: an exact pin, an optional
 # environment marker, then sha256 hashes and nothing else.
+# The version is PEP 440 in its normal form, as pip-compile writes it: pip
+# would read a version ending in an archive suffix (1.0.tar.gz) as a local
+# file. No word of the marker may start with '-': pip would read an option.
+VERSION = (
+    r"(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+    r"(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?"
+)
 ENTRY = re.compile(
-    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.+!_-]+)"
-    r"(?P<marker>\s*;(?:(?!\s--)[^$#@\\])*)?(?P<hashes>(?:\s+--hash=sha256:[0-9a-f]{64})+)$"
+    rf"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>{VERSION})"
+    r"(?P<marker>\s*;(?:(?!\s-)[^$#@\\])*)?(?P<hashes>(?:\s+--hash=sha256:[0-9a-f]{64})+)$"
 )
 HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 # How pip reads a requirements file (pip/_internal/req/req_file.py): a '#' at
@@ -133,10 +140,11 @@ def logical_lines(lines: list[str]) -> Iterator[tuple[int, int, str]]:
 
 
 def describe(text: str) -> str:
-    """Why a lock line is refused, without echoing it (it may hold a URL with a password)."""
-    option = text.split()[0].split("=")[0]
-    if option.startswith("-"):
-        return f"the option {option[:30]} is not allowed in a lock (pip would obey it)"
+    """Why a lock line is refused, naming no more of it than an option's name (a line
+    may hold a URL with a password)."""
+    option = re.match(r"--[A-Za-z-]{1,30}|-[A-Za-z]", text)
+    if option:
+        return f"the option {option[0]} is not allowed in a lock (pip would obey it)"
     if re.search(r"--hash[= ](?!sha256:[0-9a-f]{64}\b)", text):
         return "only --hash=sha256:<64 lowercase hex digits> is allowed"
     return "not an exact pin (name==version) followed only by sha256 hashes"

@@ -15,7 +15,14 @@ gate into a pass. Before scanning, this refuses a baseline that:
 - loads a detector or filter from outside detect-secrets (that would also run
   its code), or excludes lines or secrets by pattern;
 - excludes a tracked file other than the lock files (their hashes look like
-  secrets).
+  secrets);
+- was written by another version of detect-secrets, or holds settings this
+  version does not write: detect-secrets upgrades an older baseline as it
+  loads it, turning old settings into exclusions and plugin code that the
+  checks above would not see.
+
+It also refuses a file it is given that is not UTF-8 text (and not binary):
+detect-secrets skips such a file silently, though Python may run it.
 
     python tools/scan_secrets.py FILE...   # `make audit-secrets`, pre-commit
 """
@@ -23,17 +30,21 @@ gate into a pass. Before scanning, this refuses a baseline that:
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from detect_secrets.__version__ import VERSION
 from detect_secrets.settings import default_settings
 
 BASELINE = Path(".secrets.baseline")
-# The only files the baseline may exclude: hash-locked requirements.
-EXCLUDABLE = re.compile(r"requirements/[^/]+\.txt")
+# What `detect-secrets scan` writes at the top of a baseline, and nothing else.
+KEYS = {"version", "plugins_used", "filters_used", "results", "generated_at"}
+# The only files the baseline may exclude: the hash-locked requirements.
+EXCLUDABLE = {"requirements/base.txt", "requirements/dev.txt"}
 EXCLUDE_FILES = "detect_secrets.filters.regex.should_exclude_file"
 # Ignores findings by whether a service verified them: above level 2 it would
 # ignore every unverified finding, which offline is every finding.
@@ -44,7 +55,16 @@ BASELINE_FILE = "detect_secrets.filters.common.is_baseline_file"
 
 def baseline_problems(baseline: dict[str, Any], tracked: list[str]) -> list[str]:
     """Every reason not to trust ``baseline``; empty when it may be used."""
+    if baseline.get("version") != VERSION:
+        return [
+            f"it was written by detect-secrets {baseline.get('version')!s:.20}, not {VERSION}; "
+            f"rewrite it with: detect-secrets scan --baseline {BASELINE}"
+        ]
     return [
+        *(
+            f"the setting {key!s:.30} is not one detect-secrets writes"
+            for key in baseline.keys() - KEYS
+        ),
         *_unaudited(baseline.get("results", {})),
         *_weakened_plugins(baseline.get("plugins_used", [])),
         *_weakened_filters(baseline.get("filters_used", []), tracked),
@@ -75,8 +95,8 @@ def _weakened_plugins(plugins: list[dict[str, Any]]) -> list[str]:
         if "path" in plugin or default is None:
             problems.append(f"the detector {name!s:.40} is not one of detect-secrets' own")
             continue
-        if plugin.get("limit", 0) > default.get("limit", 0):
-            problems.append(f"the {name} limit is raised above {default['limit']}")
+        if "limit" in default and not _at_most(plugin.get("limit"), default["limit"]):
+            problems.append(f"the {name} limit is not a number up to {default['limit']}")
         if plugin.get("keyword_exclude"):
             problems.append(f"the {name} excludes keywords")
     return problems
@@ -97,13 +117,38 @@ def _weakened_filters(filters: list[dict[str, Any]], tracked: list[str]) -> list
         elif path == EXCLUDE_FILES:
             for pattern in used.get("pattern", []):
                 excluded = [
-                    name
-                    for name in tracked
-                    if re.search(pattern, name) and not EXCLUDABLE.fullmatch(name)
+                    name for name in tracked if re.search(pattern, name) and name not in EXCLUDABLE
                 ]
                 if excluded:
                     problems.append(f"the pattern {pattern!r:.60} excludes {excluded[0]}")
     return problems
+
+
+def _at_most(value: object, limit: float) -> bool:
+    """A real number no greater than ``limit`` (not NaN, not a bool, not a string)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value <= limit
+    )
+
+
+def unreadable(files: list[str]) -> list[str]:
+    """Given files detect-secrets would skip unread: text that is not UTF-8."""
+    found = []
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if b"\0" in data[:8000]:
+            continue  # binary, as git judges it
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            found.append(f"{name}: not UTF-8, so detect-secrets cannot read it; save it as UTF-8")
+    return found
 
 
 def tracked_files() -> list[str]:
@@ -131,12 +176,15 @@ _UNREADABLE = (
 def main(files: list[str]) -> int:
     try:
         baseline = json.loads(BASELINE.read_text(encoding="utf-8"))
-        problems = baseline_problems(baseline, tracked_files())
+        problems = [
+            f"{BASELINE}: {problem}" for problem in baseline_problems(baseline, tracked_files())
+        ]
+        problems += unreadable(files)
     except _UNREADABLE as error:
         print(f"error: cannot read {BASELINE}: {type(error).__name__}", file=sys.stderr)
         return 1
     for problem in problems:
-        print(f"error: {BASELINE}: {problem}", file=sys.stderr)
+        print(f"error: {problem}", file=sys.stderr)
     if problems:
         print(
             f"Remove the secret, or mark a false positive with 'detect-secrets audit {BASELINE}'; "

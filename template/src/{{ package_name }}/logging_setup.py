@@ -49,8 +49,24 @@ class RedactingFilter(logging.Filter):
         self._redact = Redactor(secrets or [])
 
     def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            self._rewrite(record)
+        except Exception as error:  # never let a record through unmasked, nor raise to the caller
+            record.msg = f"a log record could not be masked ({type(error).__name__}); left out"
+            record.args = None
+            record.name = __name__
+            record.exc_info = record.exc_text = record.stack_info = None
+            for key in extra_fields(record):
+                delattr(record, key)
+        return True
+
+    def _rewrite(self, record: logging.LogRecord) -> None:
         redact = self._redact
-        record.msg = redact.line(record.getMessage())
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError) as error:  # arguments that do not fit
+            message = f"{record.msg} (arguments did not fit: {type(error).__name__})"
+        record.msg = redact.line(message)
         record.args = None
         record.name = redact.line(record.name)
         record.levelname = redact.line(record.levelname)
@@ -63,7 +79,6 @@ class RedactingFilter(logging.Filter):
             record.exc_text = self._lines(record.exc_text)
         if record.stack_info:
             record.stack_info = self._lines(record.stack_info)
-        return True
 
     def _lines(self, text: str) -> str:
         return "\n".join(self._redact.line(line) for line in text.split("\n"))

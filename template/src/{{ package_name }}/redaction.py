@@ -17,66 +17,110 @@ any depth: ``{"auth": {"password": 1234}}`` keeps its shape, not the password.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 MASK = "***"
 
 # What a name has in it when its value is a secret: the same rule for text
-# (`password=...`) and for the keys of structured values.
+# (`password=...`) and for the keys of structured values. Short words count
+# only as words of their own (DB_PASS, X-Auth, sig; not bypass or author).
 _SENSITIVE_WORDS = (
-    r"password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key"
-    r"|credentials?|session[_-]?id|cookie|authorization|signature|auth(?![a-z])"
+    r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key"
+    r"|private[_-]?key|credentials?|session[_-]?id|cookie|authorization|signature"
+    r"|(?<![a-z])(?:pass|pw|sig|auth)(?![a-z])"
 )
 SENSITIVE_NAME = re.compile(_SENSITIVE_WORDS, re.IGNORECASE)
 
-# Headers whose whole value is a credential, whatever scheme it names.
-_WHOLE_VALUE_NAME = r"(?:proxy-)?authorization|(?:set-)?cookie"
+# Every pattern below is linear in the length of the text: names are whole
+# words (possessive, starting where a word starts) and every run is bounded.
+_NAME = r"(?<![\w.-])(?P<name>[\w.-]{1,100}+)"
 # After a quoted name, a value follows ':', '=' or ',' (a (name, value) tuple);
 # after a bare name, ':' or '='.
-_SEPARATOR = r"(?:[\"']\s*[:=,]|\s*[:=])\s*"
-_QUOTED = r"[bB]?\"(?:[^\"\\]|\\.)*\"|[bB]?'(?:[^'\\]|\\.)*'"
-_VALUE = rf"(?:{_QUOTED}|[^\s\"',;&]+)"
-_URL_SCHEME = r"\b[a-z][a-z0-9+.-]*://"
-# Any userinfo. With a password, up to the last '@' of the word, as a password
-# may hold an unescaped '@' or '/'; otherwise up to the last '@' before the path.
-_USERINFO = r"(?:[^\s/?#:@]*:\S*|[^\s/?#]*)@"
+_SEPARATOR = r"(?P<sep>[\"']?\s*[:=]\s*|[\"']\s*,\s*)"
+_QUOTED = r"[bB]?\"(?:[^\"\\]|\\.)*+\"|[bB]?'(?:[^'\\]|\\.)*+'"
+_BRACKETED = r"\{[^{}]{0,1000}\}|\[[^\[\]]{0,1000}\]|\([^()]{0,1000}\)"
+_VALUE = "(?P<value>" + _QUOTED + "|" + _BRACKETED + r"|[bB]?[\"']?[^\s\"',;&]++)"
+# A scheme, also with JSON-escaped slashes (https:\/\/); then any userinfo.
+# With a password, up to the last '@' of the word, as a password may hold an
+# unescaped '@' or '/'; otherwise up to the last '@' before the path.
+_SCHEME = r"[a-z][a-z0-9+.-]{0,30}:(?://|\\/\\/)"
+_USERINFO = r"(?:[^\s/?#:@]{0,256}:\S{0,512}|[^\s/?#]{0,512})@"
+_AWS_KEY_ID = (
+    r"(?<![A-Z0-9])(?:A3T[A-Z0-9]|ABIA|ACCA|AGPA|AIDA|AIPA|AKIA|ANPA|ANVA|APKA|AROA|ASCA|ASIA)"
+    r"[A-Z0-9]{16}(?![A-Z0-9])"
+)
 
-PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"(?P<keep>{_URL_SCHEME}){_USERINFO}", re.IGNORECASE), MASK + "@"),
+
+def _masked_if_named(match: re.Match[str]) -> str:
+    """``name<sep>***`` when the name says the value is secret; the text as is otherwise."""
+    if SENSITIVE_NAME.search(match["name"]):
+        return match["name"] + match["sep"] + MASK
+    return match[0]
+
+
+def _keep(replacement: str) -> Callable[[re.Match[str]], str]:
+    return lambda match: match["keep"] + replacement
+
+
+PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    # userinfo of a URL, of a scheme-relative URL, and of a URL-encoded URL
+    (re.compile(rf"(?P<keep>{_SCHEME}){_USERINFO}", re.IGNORECASE), _keep(MASK + "@")),
+    (re.compile(r"(?P<keep>(?<![:\w/\\])//)[^\s/?#:@]{0,256}:\S{0,512}@"), _keep(MASK + "@")),
     (
         re.compile(
-            rf"(?P<keep>\b(?:{_WHOLE_VALUE_NAME})\b{_SEPARATOR})(?:{_QUOTED}|[^\r\n]*)",
+            r"(?P<keep>[a-z][a-z0-9+.-]{0,30}%3A%2F%2F)(?:(?!%2F|%40)[^\s/?#&]){0,512}%40",
             re.IGNORECASE,
         ),
-        MASK,
+        _keep(MASK + "%40"),
     ),
-    (re.compile(r"(?P<keep>\bbearer\s+)[\w.~+/-]+=*", re.IGNORECASE), MASK),
-    # AWS access key ids (the secret key itself is caught by the name rule)
-    (re.compile(r"(?P<keep>)\b(?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b"), MASK),
+    # the whole value of a credential header, whatever its scheme
     (
         re.compile(
-            rf"(?P<keep>\b[\w.-]*(?:{_SENSITIVE_WORDS})[\w.-]*{_SEPARATOR}){_VALUE}",
+            r"(?P<keep>(?<![\w-])(?:proxy-authorization|authorization|set-cookie|cookie)(?![\w-]))"
+            rf"(?P<sep>[\"']?\s*[:=]\s*|[\"']\s*,\s*)(?:{_QUOTED}|[^\r\n]*+)",
             re.IGNORECASE,
         ),
-        MASK,
+        lambda match: match["keep"] + match["sep"] + MASK,
+    ),
+    (re.compile(r"(?P<keep>(?<![\w-])bearer\s++)[\w.~+/-]++=*", re.IGNORECASE), _keep(MASK)),
+    (re.compile(rf"(?P<keep>){_AWS_KEY_ID}"), _keep(MASK)),
+    # name=value, name: value, "name": "value", ('name', 'value'), --name value
+    (re.compile(_NAME + _SEPARATOR + _VALUE, re.IGNORECASE), _masked_if_named),
+    (
+        re.compile(r"(?<!\S)(?P<name>--?[\w-]{1,100}+)(?P<sep>\s++)" + _VALUE),
+        _masked_if_named,
     ),
 ]
 
 # Characters that end a line for a terminal, a file reader or str.splitlines(),
-# plus the bidirectional controls that make a line read as something else.
-_LINE_BREAKS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# the other C0 and C1 controls (ANSI escapes), and the invisible direction
+# marks and overrides that make a line read as something else.
+_LINE_BREAKS = re.compile(
+    r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 
-# Deeper structures are masked as text: a cycle or a huge tree ends here.
+# Deeper structures are masked whole: a cycle or a huge tree ends here.
 _MAX_DEPTH = 8
 
 
-def secret_pattern(secret: str) -> re.Pattern[str]:
-    """Match ``secret`` as written, escaped (repr, JSON, HTML) or URL-encoded in any way."""
-    return re.compile("".join(_any_spelling(char) for char in secret))
+def secret_patterns(secret: str) -> list[re.Pattern[str]]:
+    """Match ``secret`` as written, escaped (repr, JSON, HTML, \\u), URL-encoded in
+    any way, and as base64 or hex of its UTF-8 bytes."""
+    raw = secret.encode()
+    whole = [
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    ]
+    return [
+        re.compile("".join(_any_spelling(char) for char in secret)),
+        re.compile(raw.hex(), re.IGNORECASE),
+        *(re.compile(re.escape(encoded) + "=*") for encoded in whole),
+    ]
 
 
 def _any_spelling(char: str) -> str:
@@ -85,13 +129,24 @@ def _any_spelling(char: str) -> str:
         spellings.add("+")  # quote_plus and HTML forms
     if char == "'":
         spellings.add("\\'")  # repr of a string that holds both quotes
+    if char == "/":
+        spellings.add("\\/")  # JSON may escape a slash
+    escaped = [re.escape(spelling) for spelling in sorted(spellings)]
+    code = ord(char)
+    # \u00e9, \x41, &#233;, &#xe9; in any case and with any leading zeros
+    escaped.append(rf"\\u(?i:{code:04x})" if code <= 0xFFFF else rf"\\U(?i:{code:08x})")
+    if code < 0x100:
+        escaped.append(rf"\\x(?i:{code:02x})")
+    escaped.append(rf"&#0*{code};|&#[xX]0*(?i:{code:x});")
     # %XX for each UTF-8 byte, any hex case, and %25XX when encoded twice.
-    encoded = "".join(f"%(?:25)?(?i:{byte:02x})" for byte in char.encode())
-    return "(?:" + "|".join([*map(re.escape, sorted(spellings)), encoded]) + ")"
+    escaped.append("".join(f"%(?:25)?(?i:{byte:02x})" for byte in char.encode()))
+    return "(?:" + "|".join(escaped) + ")"
 
 
 def is_sensitive_name(name: object) -> bool:
     """True when a field, key or header named ``name`` holds a secret."""
+    if isinstance(name, bytes):
+        name = name.decode("latin-1")
     return isinstance(name, str) and SENSITIVE_NAME.search(name) is not None
 
 
@@ -102,13 +157,13 @@ class Redactor:
         # Longest first, so a secret that contains another is masked whole;
         # masking "a" or "1" would garble every line.
         long_enough = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
-        self._secrets = [secret_pattern(secret) for secret in long_enough]
+        self._secrets = [pattern for secret in long_enough for pattern in secret_patterns(secret)]
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = secret.sub(MASK, text)
         for pattern, replacement in PATTERNS:
-            text = pattern.sub(lambda match, r=replacement: match["keep"] + r, text)
+            text = pattern.sub(replacement, text)
         return text
 
     def line(self, text: str) -> str:
@@ -118,28 +173,42 @@ class Redactor:
     def value(self, value: Any, name: object = None, depth: int = 0) -> Any:
         """Mask a structured value: by its name, then by its content, at any depth.
 
-        Strings are masked and made one line; numbers stay numbers; mappings
-        and sequences keep their shape (as dicts and lists); a ``(name,
-        value)`` pair is read as a named value; anything else becomes its
-        masked ``repr``.
+        Strings are masked and made one line; numbers stay numbers unless one
+        is a secret; mappings and sequences keep their shape (as dicts and
+        lists); a ``(name, value)`` pair is read as a named value; anything
+        else becomes its masked ``repr``.
         """
-        if is_sensitive_name(name):
+        if is_sensitive_name(name) or depth >= _MAX_DEPTH:
             return MASK
-        if value is None or isinstance(value, bool | int | float):
+        if value is None or isinstance(value, bool):
             return value
+        if isinstance(value, int | float):
+            return value if self(str(value)) == str(value) else MASK
         if isinstance(value, str):
             return self.line(value)
-        if depth >= _MAX_DEPTH:
-            return self.line(repr(value))
         if isinstance(value, Mapping):
-            return {self.line(str(k)): self.value(v, k, depth + 1) for k, v in value.items()}
-        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
-            return [self.line(value[0]), self.value(value[1], value[0], depth + 1)]
+            return {self.line(_text(k)): self.value(v, k, depth + 1) for k, v in value.items()}
+        if isinstance(value, list | tuple) and len(value) == 2 and _is_name(value[0]):
+            return [self.line(_text(value[0])), self.value(value[1], value[0], depth + 1)]
         if isinstance(value, list | tuple | set | frozenset):
             return [self.value(item, None, depth + 1) for item in value]
-        return self.line(repr(value))
+        return self.line(_text(value))
+
+
+def _is_name(value: object) -> bool:
+    return isinstance(value, str | bytes) and len(value) <= 100
+
+
+def _text(value: object) -> str:
+    """``str`` of a string, else ``repr``; an object whose ``repr`` fails is named only."""
+    if isinstance(value, str):
+        return value
+    try:
+        return repr(value)
+    except Exception:  # any error of any object's own __repr__
+        return f"<unprintable {type(value).__name__}>"
 
 
 def one_line(text: str) -> str:
-    """Escape CR, LF and other control characters so ``text`` cannot forge a log line."""
+    """Escape line breaks and other control characters so ``text`` cannot forge a log line."""
     return _LINE_BREAKS.sub(lambda match: repr(match.group())[1:-1], text)

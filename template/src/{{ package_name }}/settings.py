@@ -32,10 +32,35 @@ log = logging.getLogger(__name__)
 # A bearer token goes into an HTTP header: visible ASCII, no spaces.
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+# Real tokens are far longer; a short one would also be too short to mask.
+_MIN_TOKEN_LENGTH = 8
 
 
 class SettingsError(RuntimeError):
     """A setting is missing or invalid. The message names it, never its value."""
+
+
+def _url_parts(value: str) -> list[str]:
+    """The parts of a URL that hold secrets on their own; none for other values."""
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError:
+        return []
+    if not (parts.scheme and parts.netloc):
+        return []
+    path = parts.path if parts.path.strip("/") else ""
+    query = f"?{parts.query}" if parts.query else ""
+    return list(dict.fromkeys(part for part in (password, path + query, path, parts.query) if part))
+
+
+def check_webhook_token(token: str) -> None:
+    """Raise ``ValueError`` unless ``token`` can be sent in a header and masked in logs."""
+    if len(token) < _MIN_TOKEN_LENGTH or not _HEADER_SAFE.fullmatch(token):
+        raise ValueError(
+            f"must be at least {_MIN_TOKEN_LENGTH} printable ASCII characters without spaces "
+            "(it is sent in a header)"
+        )
 
 
 def check_webhook_url(url: str) -> None:
@@ -74,6 +99,8 @@ class Settings(BaseSettings):
         extra="ignore",  # .env may hold settings for other tools
         # Never echo a rejected value back into an error message.
         hide_input_in_errors=True,
+        # Assigning a setting later is checked too.
+        validate_assignment=True,
     )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -95,8 +122,8 @@ class Settings(BaseSettings):
     @field_validator("metrics_webhook_token")
     @classmethod
     def _webhook_token_fits_a_header(cls, token: SecretStr | None) -> SecretStr | None:
-        if token is not None and not _HEADER_SAFE.fullmatch(token.get_secret_value()):
-            raise ValueError("must be printable ASCII without spaces (it is sent in a header)")
+        if token is not None:
+            check_webhook_token(token.get_secret_value())
         return token
 
     @model_validator(mode="after")
@@ -109,12 +136,17 @@ class Settings(BaseSettings):
         return self
 
     def secret_values(self) -> list[str]:
-        """Every secret value that is set, for the log redaction filter."""
+        """Every secret value that is set, for the log redaction filter.
+
+        A URL's password, path and query are secrets on their own too: many
+        webhooks carry their key in the path, which a log line may show alone.
+        """
         values = []
         for name in type(self).model_fields:
             value = getattr(self, name)
             if isinstance(value, SecretStr) and value.get_secret_value():
                 values.append(value.get_secret_value())
+                values += _url_parts(value.get_secret_value())
         return values
 
 

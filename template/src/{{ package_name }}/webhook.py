@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from .settings import check_webhook_url
+from .settings import check_webhook_token, check_webhook_url
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +33,26 @@ def post_metrics(url: SecretStr, token: SecretStr, metrics: dict[str, float]) ->
     WebhookError that names the host at most (the rest of the URL may hold
     credentials).
     """
+    # Settings check both too; a caller may not have used Settings.
     try:
-        check_webhook_url(url.get_secret_value())  # done by Settings too; callers may not use it
+        check_webhook_url(url.get_secret_value())
     except ValueError as error:
         raise WebhookError(f"the metrics webhook URL {error}") from None
+    try:
+        check_webhook_token(token.get_secret_value())
+    except ValueError as error:
+        raise WebhookError(f"the metrics webhook token {error}") from None
     parts = urlsplit(url.get_secret_value())
-    host = parts.hostname
+    host = parts.hostname or ""
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
+    https = parts.scheme.lower() == "https"
+    connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
+    # The port is always given: http.client would read the last group of an
+    # IPv6 address (::1) as one.
+    port = parts.port or (443 if https else 80)
     connection = None
     try:
-        connection = connection_class(host or "", parts.port, timeout=TIMEOUT_SECONDS)
+        connection = connection_class(host, port, timeout=TIMEOUT_SECONDS)
         connection.request(
             "POST",
             path,
