@@ -218,6 +218,11 @@ REFUSED = {
     # pip reads a "version" with an archive suffix as a local file, and builds it
     "a local archive": (f"evil==1.0.tar.gz --hash=sha256:{HASH}\n", "not an exact pin"),
     "a local wheel": (f"evil==1.0.whl --hash=sha256:{HASH}\n", "not an exact pin"),
+    "an archive as a local version": (
+        f"evil==1.0+evil.tar.gz --hash=sha256:{HASH}\n",
+        "pip would read this version as a local archive",
+    ),
+    "a tab, which pip does not split on": (f"evil==1.0\t--hash=sha256:{HASH}\n", "not an exact"),
     # short options where a marker goes: pip reads them as options
     "an option as a marker": (f"evil==1.0 ; -C --hash=sha256:{HASH}\n", "not an exact pin"),
     "editable as a marker": (f"evil==1.0 ; -e --hash=sha256:{HASH}\n", "not an exact pin"),

@@ -203,7 +203,7 @@ def test_a_python_file_detect_secrets_cannot_read_fails(repo, scan):
     )
     code, output = scan()
     assert code == 1
-    assert "settings.py: not UTF-8, so detect-secrets cannot read it" in output
+    assert "settings.py: not UTF-8 text, so detect-secrets cannot read it" in output
 
 
 def test_a_file_named_like_a_swagger_file_is_scanned(repo, scan):
@@ -212,6 +212,47 @@ def test_a_file_named_like_a_swagger_file_is_scanned(repo, scan):
     code, output = scan("swagger_client.py")
     assert code == 1
     assert "AWS Access Key" in output
+
+
+def test_a_key_read_through_a_function_call_is_found(repo, scan):
+    """detect-secrets' default indirect-reference filter would drop this line."""
+    Path("settings.py").write_text(f'import os\nKEY = os.environ.get("KEY", "{AWS_KEY}")\n')
+    code, output = scan()
+    assert code == 1
+    assert "AWS Access Key" in output
+
+
+@pytest.mark.parametrize("name", ["is_indirect_reference", "is_lock_file", "is_swagger_file"])
+def test_a_default_filter_that_drops_real_keys_is_refused(repo, scan, name):
+    edit_baseline(lambda b: b["filters_used"].append({"path": FILTERS + "heuristic." + name}))
+    code, output = scan()
+    assert code == 1
+    assert f"heuristic.{name} is not allowed" in output
+
+
+def test_a_key_in_the_baseline_itself_fails(repo, scan):
+    Path("settings.py").write_text("DEBUG = False\n")
+    edit_baseline(lambda b: b["filters_used"][-1]["pattern"].append(AWS_KEY))
+    code, output = scan()
+    assert code == 1
+    assert "a value in it looks like a secret" in output
+
+
+def test_another_file_named_like_the_baseline_fails(repo, scan):
+    Path("config").mkdir()
+    Path("config/.secrets.baseline").write_text(f'{{"key": "{AWS_KEY}"}}\n')
+    git("add", "config/.secrets.baseline")
+    code, output = scan("config/.secrets.baseline")
+    assert code == 1
+    assert "detect-secrets skips every file named .secrets.baseline" in output
+
+
+def test_a_text_file_with_a_nul_byte_that_detect_secrets_cannot_read_fails(repo, scan):
+    Path("blob.py").write_bytes(b"# \x00\n# \xff\n" + f'KEY = "{AWS_KEY}"\n'.encode())
+    git("add", "blob.py")
+    code, output = scan("blob.py")
+    assert code == 1
+    assert "blob.py: not UTF-8 text" in output
 
 
 def test_a_baseline_that_is_not_json_fails(repo, scan):

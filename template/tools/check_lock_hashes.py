@@ -66,8 +66,11 @@ VERSION = (
 )
 ENTRY = re.compile(
     rf"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>{VERSION})"
-    r"(?P<marker>\s*;(?:(?!\s-)[^$#@\\])*)?(?P<hashes>(?:\s+--hash=sha256:[0-9a-f]{64})+)$"
+    r"(?P<marker> *;(?:(?! -)[^$#@\\\t])*)?(?P<hashes>(?: +--hash=sha256:[0-9a-f]{64})+)$"
 )
+# What pip takes for a local archive (pip/_internal/utils/filetypes.py), even
+# in a local version label: foo==1.0+evil.tar.gz.
+ARCHIVE = re.compile(r"\.(?:whl|zip|tar|tgz|tbz|txz|tlz|gz|bz2|xz|lz|lzma)$", re.IGNORECASE)
 HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 # How pip reads a requirements file (pip/_internal/req/req_file.py): a '#' at
 # the start or after whitespace begins a comment; a line ending in a backslash
@@ -114,6 +117,8 @@ def read_lock(path: Path) -> list[Entry]:
         match = ENTRY.match(text)
         if match is None:
             raise LockError(f"{path}:{first + 1}: {describe(text)}")
+        if ARCHIVE.search(match["version"]):
+            raise LockError(f"{path}:{first + 1}: pip would read this version as a local archive")
         name = canonicalize_name(match["name"])
         if any(entry.name == name for entry in entries):
             raise LockError(f"{path}:{first + 1}: {name} is pinned twice")

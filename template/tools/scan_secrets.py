@@ -21,8 +21,12 @@ gate into a pass. Before scanning, this refuses a baseline that:
   loads it, turning old settings into exclusions and plugin code that the
   checks above would not see.
 
-It also refuses a file it is given that is not UTF-8 text (and not binary):
-detect-secrets skips such a file silently, though Python may run it.
+It also scans the baseline itself (detect-secrets skips it, so a key could
+hide in any of its values), and refuses a file it is given that detect-secrets
+would skip unread: text that is not UTF-8 (Python may still run it), or
+another file named .secrets.baseline. The shipped baseline leaves out three of
+detect-secrets' default filters, which drop real keys (see DROPPED_DEFAULTS);
+this refuses them back.
 
     python tools/scan_secrets.py FILE...   # `make audit-secrets`, pre-commit
 """
@@ -34,13 +38,17 @@ import math
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from detect_secrets.__version__ import VERSION
+from detect_secrets.filters.heuristic import is_non_text_file
 from detect_secrets.settings import default_settings
 
 BASELINE = Path(".secrets.baseline")
+# The hook from this venv; the file names it is given are only ever read.
+HOOK = Path(sys.executable).with_name("detect-secrets-hook")
 # What `detect-secrets scan` writes at the top of a baseline, and nothing else.
 KEYS = {"version", "plugins_used", "filters_used", "results", "generated_at"}
 # The only files the baseline may exclude: the hash-locked requirements.
@@ -51,6 +59,15 @@ EXCLUDE_FILES = "detect_secrets.filters.regex.should_exclude_file"
 VERIFICATION = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
 # Written by `detect-secrets scan --baseline`: skips the baseline file itself.
 BASELINE_FILE = "detect_secrets.filters.common.is_baseline_file"
+# Default filters the shipped baseline leaves out, as each drops real keys:
+# every finding on a line like `x = f(..., "AKIA...")`, and every finding in
+# a file named like a lock file or with "swagger" anywhere in its path.
+DROPPED_DEFAULTS = {
+    "detect_secrets.filters.heuristic.is_indirect_reference",
+    "detect_secrets.filters.heuristic.is_lock_file",
+    "detect_secrets.filters.heuristic.is_swagger_file",
+}
+GENERATED_AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 def baseline_problems(baseline: dict[str, Any], tracked: list[str]) -> list[str]:
@@ -60,6 +77,8 @@ def baseline_problems(baseline: dict[str, Any], tracked: list[str]) -> list[str]
             f"it was written by detect-secrets {baseline.get('version')!s:.20}, not {VERSION}; "
             f"rewrite it with: detect-secrets scan --baseline {BASELINE}"
         ]
+    if not GENERATED_AT.fullmatch(str(baseline.get("generated_at", ""))):
+        return ["its generated_at is not a time as detect-secrets writes it"]
     return [
         *(
             f"the setting {key!s:.30} is not one detect-secrets writes"
@@ -103,7 +122,7 @@ def _weakened_plugins(plugins: list[dict[str, Any]]) -> list[str]:
 
 
 def _weakened_filters(filters: list[dict[str, Any]], tracked: list[str]) -> list[str]:
-    allowed = {used["path"] for used in _defaults()["filters_used"]}
+    allowed = {used["path"] for used in _defaults()["filters_used"]} - DROPPED_DEFAULTS
     allowed |= {EXCLUDE_FILES, VERIFICATION, BASELINE_FILE}
     problems = []
     for used in filters:
@@ -135,19 +154,26 @@ def _at_most(value: object, limit: float) -> bool:
 
 
 def unreadable(files: list[str]) -> list[str]:
-    """Given files detect-secrets would skip unread: text that is not UTF-8."""
+    """Given files detect-secrets would skip unread, but not by a documented rule.
+
+    detect-secrets skips, by name, the extensions it takes for binary (images,
+    archives, .css, .svg...) and silently skips any other file it cannot
+    decode as UTF-8: this names those, and any copy of the baseline's name.
+    """
     found = []
     for name in files:
         path = Path(name)
-        if not path.is_file():
+        if path.name == BASELINE.name and path != BASELINE:
+            found.append(f"{name}: detect-secrets skips every file named {BASELINE.name}")
+        if is_non_text_file(name) or not path.is_file():
             continue
-        data = path.read_bytes()
-        if b"\0" in data[:8000]:
-            continue  # binary, as git judges it
         try:
-            data.decode("utf-8")
+            path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            found.append(f"{name}: not UTF-8, so detect-secrets cannot read it; save it as UTF-8")
+            found.append(
+                f"{name}: not UTF-8 text, so detect-secrets cannot read it; save it as UTF-8 "
+                "(or keep binary files out of git)"
+            )
     return found
 
 
@@ -192,10 +218,24 @@ def main(files: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    # The hook from this venv; the file names are only ever read.
-    hook = Path(sys.executable).with_name("detect-secrets-hook")
-    scan = [hook, "--baseline", str(BASELINE), *files]
+    if holds_a_secret(baseline):
+        print(f"error: {BASELINE}: a value in it looks like a secret", file=sys.stderr)
+        return 1
+    scan = [HOOK, "--baseline", str(BASELINE), *files]
     return subprocess.run(scan, check=False).returncode  # noqa: S603
+
+
+def holds_a_secret(baseline: dict[str, Any]) -> bool:
+    """Scan the baseline itself, which detect-secrets skips, without its secret hashes."""
+    copy = json.loads(json.dumps(baseline))
+    for findings in copy.get("results", {}).values():
+        for finding in findings:
+            finding.pop("hashed_secret", None)
+    with tempfile.TemporaryDirectory() as folder:
+        contents = Path(folder) / "baseline-contents.json"
+        contents.write_text(json.dumps(copy, indent=2), encoding="utf-8")
+        scan = [HOOK, str(contents)]
+        return subprocess.run(scan, capture_output=True, check=False).returncode != 0  # noqa: S603
 
 
 if __name__ == "__main__":

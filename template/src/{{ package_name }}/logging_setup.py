@@ -15,7 +15,7 @@ import logging.config
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from .redaction import Redactor
+from .redaction import Redactor, one_line
 from .settings import Settings
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -57,7 +57,7 @@ class RedactingFilter(logging.Filter):
             record.name = __name__
             record.exc_info = record.exc_text = record.stack_info = None
             for key in extra_fields(record):
-                delattr(record, key)
+                vars(record).pop(key)
         return True
 
     def _rewrite(self, record: logging.LogRecord) -> None:
@@ -70,9 +70,13 @@ class RedactingFilter(logging.Filter):
         record.args = None
         record.name = redact.line(record.name)
         record.levelname = redact.line(record.levelname)
+        # Through the record's dict: an extra key need not be a string.
+        fields = vars(record)
         for key, value in extra_fields(record).items():
-            delattr(record, key)
-            setattr(record, redact.line(key), redact.value(value, key))
+            fields.pop(key)
+            fields[redact.line(key if isinstance(key, str) else repr(key))] = redact.value(
+                value, key
+            )
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -81,7 +85,8 @@ class RedactingFilter(logging.Filter):
             record.stack_info = self._lines(record.stack_info)
 
     def _lines(self, text: str) -> str:
-        return "\n".join(self._redact.line(line) for line in text.split("\n"))
+        """Masked whole (a name and its value may stand on two lines), then line by line."""
+        return "\n".join(one_line(line) for line in self._redact(text).split("\n"))
 
 
 class TextFormatter(logging.Formatter):

@@ -38,29 +38,46 @@ SENSITIVE_NAME = re.compile(_SENSITIVE_WORDS, re.IGNORECASE)
 
 # Every pattern below is linear in the length of the text: names are whole
 # words (possessive, starting where a word starts) and every run is bounded.
-_NAME = r"(?<![\w.-])(?P<name>[\w.-]{1,100}+)"
-# After a quoted name, a value follows ':', '=' or ',' (a (name, value) tuple);
-# after a bare name, ':' or '='.
-_SEPARATOR = r"(?P<sep>[\"']?\s*[:=]\s*|[\"']\s*,\s*)"
+_NAME = r"(?<![\w.-])(?P<name>[\w.-]{1,256}+)"
+# After a quoted name (also JSON-escaped: \"name\"), a value follows ':', '=',
+# '=>' or ',' (a (name, value) tuple); after a bare name, ':', '=' or '=>'.
+_SEPARATOR = r"(?P<sep>\\?[\"']?\s*(?:=>|[:=])\s*|\\?[\"']\s*,\s*)"
 _QUOTED = r"[bB]?\"(?:[^\"\\]|\\.)*+\"|[bB]?'(?:[^'\\]|\\.)*+'"
-_BRACKETED = r"\{[^{}]{0,1000}\}|\[[^\[\]]{0,1000}\]|\([^()]{0,1000}\)"
-_VALUE = "(?P<value>" + _QUOTED + "|" + _BRACKETED + r"|[bB]?[\"']?[^\s\"',;&]++)"
+_ESCAPED_QUOTED = r'\\"(?:[^"\\]|\\[^"])*+\\"'
+# Brackets hold up to one level of brackets of their kind.
+_BRACKETED = "|".join(
+    f"{o}(?:[^{o}{c}]|{o}[^{o}{c}]" + "{0,200}+" + f"{c})" + "{0,1000}+" + c
+    for o, c in (map(re.escape, pair) for pair in ("{}", "[]", "()"))
+)
+_VALUE = (
+    "(?P<value>" + _ESCAPED_QUOTED + "|" + _QUOTED + "|" + _BRACKETED + r"|[bB]?[\"']?[^\s\"';&]++)"
+)
 # A scheme, also with JSON-escaped slashes (https:\/\/); then any userinfo.
 # With a password, up to the last '@' of the word, as a password may hold an
 # unescaped '@' or '/'; otherwise up to the last '@' before the path.
 _SCHEME = r"[a-z][a-z0-9+.-]{0,30}:(?://|\\/\\/)"
 _USERINFO = r"(?:[^\s/?#:@]{0,256}:\S{0,512}|[^\s/?#]{0,512})@"
 _AWS_KEY_ID = (
-    r"(?<![A-Z0-9])(?:A3T[A-Z0-9]|ABIA|ACCA|AGPA|AIDA|AIPA|AKIA|ANPA|ANVA|APKA|AROA|ASCA|ASIA)"
+    r"(?<![A-Z])(?:A3T[A-Z0-9]|ABIA|ACCA|AGPA|AIDA|AIPA|AKIA|ANPA|ANVA|APKA|AROA|ASCA|ASIA)"
     r"[A-Z0-9]{16}(?![A-Z0-9])"
 )
 
 
 def _masked_if_named(match: re.Match[str]) -> str:
-    """``name<sep>***`` when the name says the value is secret; the text as is otherwise."""
+    """``name<sep>***`` when the name says the value is secret. Otherwise the value
+    itself is searched, when it is quoted or bracketed: it may hold named values."""
+    value = match["value"]
     if SENSITIVE_NAME.search(match["name"]):
         return match["name"] + match["sep"] + MASK
-    return match[0]
+    if value[:1] in "\"'{[(\\" or value[:2] in {'b"', "b'"}:
+        value = _apply_patterns(value)
+    return match["name"] + match["sep"] + value
+
+
+def _apply_patterns(text: str) -> str:
+    for pattern, replacement in PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _keep(replacement: str) -> Callable[[re.Match[str]], str]:
@@ -144,10 +161,17 @@ def _any_spelling(char: str) -> str:
 
 
 def is_sensitive_name(name: object) -> bool:
-    """True when a field, key or header named ``name`` holds a secret."""
+    """True when a field, key or header named ``name`` holds a secret.
+
+    A name may be bytes, or any object (an Enum member) read by its ``str``.
+    """
+    if name is None:
+        return False
     if isinstance(name, bytes):
         name = name.decode("latin-1")
-    return isinstance(name, str) and SENSITIVE_NAME.search(name) is not None
+    elif not isinstance(name, str):
+        name = _text(name, str)
+    return SENSITIVE_NAME.search(name) is not None
 
 
 class Redactor:
@@ -162,9 +186,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = secret.sub(MASK, text)
-        for pattern, replacement in PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
+        return _apply_patterns(text)
 
     def line(self, text: str) -> str:
         """Masked, and made one line."""
@@ -186,9 +208,11 @@ class Redactor:
             return value if self(str(value)) == str(value) else MASK
         if isinstance(value, str):
             return self.line(value)
+        if hasattr(value, "_asdict"):  # a named tuple: its field names are names
+            value = value._asdict()
         if isinstance(value, Mapping):
             return {self.line(_text(k)): self.value(v, k, depth + 1) for k, v in value.items()}
-        if isinstance(value, list | tuple) and len(value) == 2 and _is_name(value[0]):
+        if type(value) in (list, tuple) and len(value) == 2 and _is_name(value[0]):
             return [self.line(_text(value[0])), self.value(value[1], value[0], depth + 1)]
         if isinstance(value, list | tuple | set | frozenset):
             return [self.value(item, None, depth + 1) for item in value]
@@ -199,13 +223,13 @@ def _is_name(value: object) -> bool:
     return isinstance(value, str | bytes) and len(value) <= 100
 
 
-def _text(value: object) -> str:
-    """``str`` of a string, else ``repr``; an object whose ``repr`` fails is named only."""
+def _text(value: object, describe: Callable[[object], str] = repr) -> str:
+    """A string as is, else ``describe(value)``; an object that fails is named only."""
     if isinstance(value, str):
         return value
     try:
-        return repr(value)
-    except Exception:  # any error of any object's own __repr__
+        return describe(value)
+    except Exception:  # any error of any object's own __repr__ or __str__
         return f"<unprintable {type(value).__name__}>"
 
 

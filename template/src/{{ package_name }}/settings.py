@@ -18,7 +18,7 @@ import re
 import stat
 from pathlib import Path
 from typing import Literal, Self
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -51,7 +51,13 @@ def _url_parts(value: str) -> list[str]:
         return []
     path = parts.path if parts.path.strip("/") else ""
     query = f"?{parts.query}" if parts.query else ""
-    return list(dict.fromkeys(part for part in (password, path + query, path, parts.query) if part))
+    # Each as written and percent-decoded; path segments and query values
+    # long enough to be keys (webhooks put theirs there) count alone too.
+    pieces = [password, path + query, path, parts.query]
+    pieces += [segment for segment in path.split("/") if len(segment) >= 8]
+    pieces += [value for _, value in parse_qsl(parts.query) if len(value) >= 8]
+    pieces += [unquote(piece) for piece in pieces if piece]
+    return list(dict.fromkeys(piece for piece in pieces if piece))
 
 
 def check_webhook_token(token: str) -> None:
@@ -99,8 +105,9 @@ class Settings(BaseSettings):
         extra="ignore",  # .env may hold settings for other tools
         # Never echo a rejected value back into an error message.
         hide_input_in_errors=True,
-        # Assigning a setting later is checked too.
-        validate_assignment=True,
+        # Read once, never changed: a later assignment could skip the checks
+        # that tie settings together (a URL without its token).
+        frozen=True,
     )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -135,6 +142,12 @@ class Settings(BaseSettings):
             )
         return self
 
+    def __setattr__(self, name: str, value: object) -> None:
+        # pydantic's own frozen error would quote the value.
+        raise AttributeError(
+            f"{name.upper()} cannot be changed once the settings are read; make a new Settings"
+        )
+
     def secret_values(self) -> list[str]:
         """Every secret value that is set, for the log redaction filter.
 
@@ -147,7 +160,7 @@ class Settings(BaseSettings):
             if isinstance(value, SecretStr) and value.get_secret_value():
                 values.append(value.get_secret_value())
                 values += _url_parts(value.get_secret_value())
-        return values
+        return list(dict.fromkeys(values))
 
 
 def load_settings(**overrides: object) -> Settings:
