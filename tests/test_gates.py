@@ -250,6 +250,26 @@ def test_notebook_gate_fails_on_any_tracked_notebook_with_outputs(project, path,
     assert f"{path}: cell 2 has outputs" in done.stderr
 
 
+def test_docker_build_refuses_a_wheel_that_reaches_past_what_git_tracks(project):
+    """A committed build setting that pulls the ignored .env into the package."""
+    env_file = project / ".env"
+    settings = env_file.read_text()
+    env_file.write_text("METRICS_WEBHOOK_TOKEN=canary-0c4f-dotenv\n")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + "\n[tool.hatch.build.targets.wheel.force-include]\n"
+        '"../../.env" = "churn_model/defaults.env"\n'
+    )
+    commit_all(project, "Ship the defaults")
+    try:
+        done = gate(project, "docker-build", "DOCKER=false")
+    finally:
+        git(project, "reset", "--quiet", "--hard", "HEAD~1")
+        env_file.write_text(settings)
+    assert done.returncode != 0
+    assert "churn_model/defaults.env: not a file of the snapshot of what git tracks" in done.stderr
+
+
 def test_docker_build_refuses_a_tracked_symlink(project):
     """A link to the ignored .env would bring the file it points to into the wheel."""
     link = project / "src" / "churn_model" / "defaults.cfg"

@@ -96,6 +96,7 @@ def test_layout_follows_the_answers(rendered, profile):
         "models/.gitkeep",
         "reports/figures/.gitkeep",
         "tools/check_lock_hashes.py",
+        "tools/check_wheel.py",
         "tools/scan_secrets.py",
     ):
         assert (project / relative).is_file(), relative
