@@ -240,7 +240,7 @@ def test_a_key_in_the_baseline_itself_fails(repo, scan):
 
 def test_another_file_named_like_the_baseline_fails(repo, scan):
     Path("config").mkdir()
-    Path("config/.secrets.baseline").write_text(f'{{"key": "{AWS_KEY}"}}\n')
+    Path("config/.secrets.baseline").write_text(json.dumps({"key": AWS_KEY}) + "\n")
     git("add", "config/.secrets.baseline")
     code, output = scan("config/.secrets.baseline")
     assert code == 1
