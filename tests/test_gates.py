@@ -30,17 +30,21 @@ VULNERABLE_REQUESTS = (
 )
 
 
-@pytest.fixture(scope="module")
-def installed(copie_session) -> Path:
-    project = render(copie_session, "default")
-    commit_all(project)
-    done = subprocess.run(
+def make_install(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         ["make", "install", f"PYTHON={python_path('3.11')}"],
         cwd=project,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def installed(copie_session) -> Path:
+    project = render(copie_session, "default")
+    commit_all(project)
+    done = make_install(project)
     assert done.returncode == 0, done.stderr
     return project
 
@@ -183,13 +187,7 @@ def test_install_refuses_a_lock_that_names_its_own_index(copie_session, gnu_make
     commit_all(project)
     lock = project / "requirements" / "dev.txt"
     lock.write_text(lock.read_text() + "--extra-index-url https://mirror.example/simple\n")
-    done = subprocess.run(
-        ["make", "install", f"PYTHON={python_path('3.11')}"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = make_install(project)
     assert done.returncode != 0
     assert "the option --extra-index-url is not allowed in a lock" in done.stderr
     assert not (project / ".venv").exists()
