@@ -39,7 +39,8 @@ def problems(wheel: Path, source: Path) -> list[str]:
                 origin = source.joinpath(*inside.parts[1:])
             else:
                 origin = source.joinpath("src", *path.parts)
-            if ".." in path.parts or not origin.is_file() or origin.is_symlink():
+            inside_source = origin.resolve().is_relative_to(source.resolve())
+            if not inside_source or not origin.is_file() or origin.is_symlink():
                 found.append(f"{path}: not a file of the snapshot of what git tracks")
             elif origin.read_bytes() != archive.read(member):
                 found.append(f"{path}: differs from its file in the snapshot")

@@ -70,13 +70,16 @@ class RedactingFilter(logging.Filter):
         record.args = None
         record.name = redact.line(record.name)
         record.levelname = redact.line(record.levelname)
-        # Through the record's dict: an extra key need not be a string.
+        # Through the record's dict: an extra key need not be a string. A key
+        # that masking or repr() turns into a field the record has already
+        # (an object whose repr is "levelname") must not replace that field.
         fields = vars(record)
         for key, value in extra_fields(record).items():
             fields.pop(key)
-            fields[redact.line(key if isinstance(key, str) else repr(key))] = redact.value(
-                value, key
-            )
+            name = redact.line(key if isinstance(key, str) else repr(key))
+            while name in fields or name in _STANDARD_ATTRIBUTES:
+                name += "_"
+            fields[name] = redact.value(value, key)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
