@@ -15,7 +15,7 @@ LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv new test lint docs bench relock relock-dev python-names clean
+.PHONY: help venv new test lint docs bench release relock relock-dev python-names clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -48,6 +48,10 @@ docs: $(INSTALLED) ## Build the documentation site into site/
 
 bench: $(INSTALLED) ## Measure copy time and time to a first green `make test`
 	$(BIN)/python bench/bench.py
+
+release: $(INSTALLED) ## Tag a release: make release VERSION=1.2.0 (docs/releasing.md)
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z" >&2; exit 1; }
+	$(BIN)/python scripts/release.py "$(VERSION)"
 
 relock: $(INSTALLED) ## Regenerate the locks shipped to projects (UPGRADE=1 to upgrade)
 	$(BIN)/python scripts/relock.py $(if $(UPGRADE),--upgrade)
