@@ -1,4 +1,7 @@
-"""Write docs/reference/questions.md from copier.yml, so the page cannot drift.
+"""Write the reference pages from their sources, so they cannot drift.
+
+questions.md from copier.yml, controls.md from controls.yml and ownership.md
+from ownership.yml.
 
 .venv/bin/python scripts/docs_reference.py
 """
@@ -12,6 +15,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "reference" / "questions.md"
 CONTROLS_OUTPUT = ROOT / "docs" / "reference" / "controls.md"
+OWNERSHIP_OUTPUT = ROOT / "docs" / "reference" / "ownership.md"
 
 HEADER = """\
 # Questions
@@ -96,8 +100,37 @@ def render_controls(controls: dict) -> str:
     return CONTROLS_HEADER + "\n".join(rows) + "\n"
 
 
+OWNERSHIP_HEADER = """\
+# File ownership
+
+Generated from `ownership.yml` by `scripts/docs_reference.py`; a test fails
+when a file a project is rendered with matches no row here or rows of two
+classes, when a row matches no file, or when the owner-owned rows differ
+from `_skip_if_exists` in `copier.yml`. `<package>` is the project's
+`package_name`.
+
+Files the template never renders are the owner's too, and no update touches
+them: new modules and tests, data, and, on GitHub, workflow files of your own
+under `.github/workflows/`. How to extend the template-owned files without
+editing them: [the generated project](../generated-project.md#extension-points).
+"""
+
+
+def render_ownership(ownership: dict) -> str:
+    parts = [OWNERSHIP_HEADER]
+    for group in ownership.values():
+        parts.append(f"\n## {group['title']}\n\n{group['update']}\n\n| Path | What |\n|---|---|\n")
+        for row in group["files"]:
+            path = row["path"].lstrip("/").replace("src/*/", "src/<package>/")
+            parts.append(f"| `{path}` | {cell(row['what'])} |\n")
+    return "".join(parts)
+
+
 if __name__ == "__main__":
     OUTPUT.write_text(render(yaml.safe_load((ROOT / "copier.yml").read_text())))
     CONTROLS_OUTPUT.write_text(render_controls(yaml.safe_load((ROOT / "controls.yml").read_text())))
-    for page in (OUTPUT, CONTROLS_OUTPUT):
+    OWNERSHIP_OUTPUT.write_text(
+        render_ownership(yaml.safe_load((ROOT / "ownership.yml").read_text()))
+    )
+    for page in (OUTPUT, CONTROLS_OUTPUT, OWNERSHIP_OUTPUT):
         print(f"wrote {page.relative_to(ROOT)}")

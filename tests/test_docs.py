@@ -18,6 +18,9 @@ import docs_reference
 BIN = Path(sys.executable).parent
 
 
+PROJECT_TESTS = TEMPLATE_ROOT / "template" / "tests"
+
+
 def test_site_builds_strictly(tmp_path):
     done = subprocess.run(
         [BIN / "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
@@ -58,6 +61,12 @@ def test_template_code_is_lint_clean():
         assert done.returncode == 0, done.stdout
 
 
+def test_ownership_page_is_generated_from_ownership_yml():
+    ownership = yaml.safe_load((TEMPLATE_ROOT / "ownership.yml").read_text())
+    expected = docs_reference.render_ownership(ownership)
+    assert docs_reference.OWNERSHIP_OUTPUT.read_text() == expected, "run scripts/docs_reference.py"
+
+
 def test_controls_page_is_generated_and_every_named_test_exists():
     controls = yaml.safe_load((TEMPLATE_ROOT / "controls.yml").read_text())
     expected = docs_reference.render_controls(controls)
@@ -70,8 +79,11 @@ def test_controls_page_is_generated_and_every_named_test_exists():
                 # as is, rendered (.jinja), or under a conditional name
                 [source] = [
                     path
-                    for path in (TEMPLATE_ROOT / "template" / "tests").iterdir()
-                    if re.sub(r"\{%.*?%\}", "", path.name).removesuffix(".jinja") == file
+                    for path in PROJECT_TESTS.rglob("*")
+                    if re.sub(
+                        r"\{%.*?%\}", "", path.relative_to(PROJECT_TESTS).as_posix()
+                    ).removesuffix(".jinja")
+                    == file
                 ]
             else:
                 file, test = name.split("::")

@@ -100,8 +100,10 @@ def test_layout_follows_the_answers(rendered, profile):
         "tools/scan_secrets.py",
     ):
         assert (project / relative).is_file(), relative
-    for module in ("__init__", "__main__", "data", "features", "model", "model_store", "pipeline"):
+    for module in ("__init__", "__main__", "config", "data", "features", "model", "pipeline"):
         assert (package / f"{module}.py").is_file(), module
+    for module in ("__init__", "settings", "redaction", "logging_setup", "model_store", "webhook"):
+        assert (package / "hardening" / f"{module}.py").is_file(), module
     assert (project / "notebooks").is_dir() == stored["use_notebooks"]
     assert (project / "tools" / "check_notebooks.py").is_file() == stored["use_notebooks"]
     dev_in = (project / "requirements" / "dev.in").read_text()

@@ -7,9 +7,10 @@ import logging
 from pathlib import Path
 from typing import NamedTuple
 
-from . import data, features, model, model_store, webhook
+from . import data, features, model
+from .config import Settings
+from .hardening import model_store, webhook
 from .paths import ProjectPaths
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def run(paths: ProjectPaths, settings: Settings, seed: int = 42) -> RunResult:
     log.info("Saved model to %s (sha256 %s)", model_path, digest)
 
     # Score the model as it was saved, so the report describes the file on disk.
-    reloaded = model_store.load_model(model_path)
+    reloaded = model_store.load_model(model_path, trusted=settings.trusted_model_types)
     metrics = model.evaluate(reloaded, *features.features_and_target(split.test))
     metrics_path = paths.reports / METRICS_FILE
     metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 AWS_KEY = "AKIA" + "Z3MSJV4WWNKWW5FG"  # split, so this file holds no key
 DETECT_SECRETS = str(Path(sys.executable).with_name("detect-secrets"))

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, Any
 
 from .redaction import Redactor, one_line
-from .settings import Settings
+from .settings import HardenedSettings
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -44,9 +45,9 @@ class RedactingFilter(logging.Filter):
     every line of them made one line, so only real line ends remain.
     """
 
-    def __init__(self, secrets: list[str] | None = None) -> None:
+    def __init__(self, secrets: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
         super().__init__()
-        self._redact = Redactor(secrets or [])
+        self._redact = Redactor(secrets, patterns)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -138,13 +139,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=True)
 
 
-def logging_config(settings: Settings, stream: IO[str] | None = None) -> dict[str, Any]:
+def logging_config(settings: HardenedSettings, stream: IO[str] | None = None) -> dict[str, Any]:
     """The dictConfig for ``settings``; ``stream`` defaults to standard error."""
     return {
         "version": 1,
         # Loggers created before set-up (libraries') keep working.
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": RedactingFilter, "secrets": settings.secret_values()}},
+        "filters": {
+            "redact": {
+                "()": RedactingFilter,
+                "secrets": settings.secret_values(),
+                "patterns": settings.redaction_patterns,
+            }
+        },
         "formatters": {"text": {"()": TextFormatter}, "json": {"()": JsonFormatter}},
         "handlers": {
             "console": {
@@ -159,7 +166,7 @@ def logging_config(settings: Settings, stream: IO[str] | None = None) -> dict[st
     }
 
 
-def setup_logging(settings: Settings, stream: IO[str] | None = None) -> None:
+def setup_logging(settings: HardenedSettings, stream: IO[str] | None = None) -> None:
     """Configure logging for the whole process from ``settings``."""
     logging.config.dictConfig(logging_config(settings, stream))
     # Python warnings go through the same handler, and so through redaction.

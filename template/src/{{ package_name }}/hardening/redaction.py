@@ -177,11 +177,13 @@ def is_sensitive_name(name: object) -> bool:
 class Redactor:
     """Masks ``secrets`` and secret-looking text in strings and structured values."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
         # Longest first, so a secret that contains another is masked whole;
         # masking "a" or "1" would garble every line.
         long_enough = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
         self._secrets = [pattern for secret in long_enough for pattern in secret_patterns(secret)]
+        # The project's own rules (Settings.redaction_patterns): whole match masked.
+        self._secrets += [re.compile(pattern) for pattern in patterns]
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from pathlib import Path
 
 import skops.io as sio
 from sklearn.pipeline import Pipeline
-
-# Types beyond skops' defaults that our models may contain. Keep this list
-# short and explicit: anything else in a model file is refused.
-TRUSTED_TYPES: list[str] = []
 
 
 class ModelIntegrityError(RuntimeError):
@@ -52,8 +49,12 @@ def recorded_digest(model_path: Path) -> str:
     return fields[0]
 
 
-def load_model(path: Path) -> Pipeline:
-    """Load a model saved by :func:`save_model`, after checking its SHA-256."""
+def load_model(path: Path, trusted: Sequence[str] = ()) -> Pipeline:
+    """Load a model saved by :func:`save_model`, after checking its SHA-256.
+
+    ``trusted`` names the types beyond skops' defaults the model may hold
+    (``Settings.trusted_model_types``); anything else in the file is refused.
+    """
     expected = recorded_digest(path)
     payload = path.read_bytes()
     actual = hashlib.sha256(payload).hexdigest()
@@ -62,4 +63,4 @@ def load_model(path: Path) -> Pipeline:
             f"{path.name}: SHA-256 {actual} does not match the recorded {expected}; "
             "the file was altered or replaced"
         )
-    return sio.loads(payload, trusted=TRUSTED_TYPES)
+    return sio.loads(payload, trusted=list(trusted))

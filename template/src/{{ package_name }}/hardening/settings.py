@@ -7,7 +7,9 @@ parsing because it validates types, and ``SecretStr`` keeps secret values
 masked in ``repr``, ``str``, tracebacks and validation errors unless code asks
 for them explicitly with ``get_secret_value()``.
 
-Every setting is listed, with a placeholder, in ``.env.example``.
+The project's ``Settings`` (in ``config.py``, the owner's file) subclasses
+:class:`HardenedSettings` to add its own fields; every setting is listed, with
+a placeholder, in ``.env.example``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
@@ -97,7 +99,9 @@ def check_webhook_url(url: str) -> None:
         )
 
 
-class Settings(BaseSettings):
+class HardenedSettings(BaseSettings):
+    """The template's settings and checks; ``config.Settings`` extends it."""
+
     model_config = SettingsConfigDict(
         env_file=ENV_FILE,
         env_file_encoding="utf-8",
@@ -116,6 +120,10 @@ class Settings(BaseSettings):
     # The URL itself may carry credentials, so it is secret too.
     metrics_webhook_url: SecretStr | None = None
     metrics_webhook_token: SecretStr | None = None
+
+    # Extension points, set by the project's Settings in config.py.
+    redaction_patterns: ClassVar[tuple[str, ...]] = ()
+    trusted_model_types: ClassVar[tuple[str, ...]] = ()
 
     # Validators belong to the model, so every Settings instance is valid,
     # however it was made. Their messages never hold the value.
@@ -142,10 +150,22 @@ class Settings(BaseSettings):
             )
         return self
 
+    @classmethod
+    def load(cls, **overrides: object) -> Self:
+        """Read and check the settings; raise :class:`SettingsError` naming what is wrong."""
+        try:
+            return cls(**overrides)
+        except ValidationError as error:
+            problems = "; ".join(
+                _describe(problem)
+                for problem in error.errors(include_input=False, include_url=False)
+            )
+            raise SettingsError(f"invalid settings ({problems}); see .env.example") from None
+
     def __setattr__(self, name: str, value: object) -> None:
         # pydantic's own frozen error would quote the value.
         raise AttributeError(
-            f"{name.upper()} cannot be changed once the settings are read; make a new Settings"
+            f"{name.upper()} cannot be changed once the settings are read; make new settings"
         )
 
     def secret_values(self) -> list[str]:
@@ -161,17 +181,6 @@ class Settings(BaseSettings):
                 values.append(value.get_secret_value())
                 values += _url_parts(value.get_secret_value())
         return list(dict.fromkeys(values))
-
-
-def load_settings(**overrides: object) -> Settings:
-    """Read and check the settings; raise :class:`SettingsError` naming what is wrong."""
-    try:
-        return Settings(**overrides)
-    except ValidationError as error:
-        problems = "; ".join(
-            _describe(problem) for problem in error.errors(include_input=False, include_url=False)
-        )
-        raise SettingsError(f"invalid settings ({problems}); see .env.example") from None
 
 
 def _describe(problem: ErrorDetails) -> str:
