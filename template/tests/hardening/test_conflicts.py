@@ -1,0 +1,67 @@
+"""tools/check_conflicts.py: an update's unresolved conflicts fail the audit."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+COPIER_CONFLICT = (
+    "<<<<<<< before updating\nowner's line\n=======\ntemplate's line\n>>>>>>> after updating\n"
+)
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("*.rej\nignored/\n")
+    (tmp_path / "README.md").write_text("Title\n=======\n\nA heading, not a conflict.\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(tools, capsys) -> tuple[int, str]:
+    code = tools("check_conflicts").main()
+    return code, capsys.readouterr().err
+
+
+def test_a_clean_tree_passes(repo, tools, capsys):
+    subprocess.run(["git", "add", "--all"], check=True)
+    assert run(tools, capsys) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("Makefile", COPIER_CONFLICT),
+        ("SECURITY.md", COPIER_CONFLICT.replace("\n", "\r\n")),
+        ("src/deep/module.py", "x = 1\n" + COPIER_CONFLICT),
+        ("notes.txt", "<<<<<<< HEAD\nmine\n||||||| base\nold\n=======\ntheirs\n>>>>>>> theirs\n"),
+    ],
+)
+def test_conflict_markers_fail_tracked_or_not(repo, tools, capsys, name, content):
+    path = repo / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode())
+    if name == "Makefile":
+        subprocess.run(["git", "add", name], check=True)  # tracked; the rest are untracked
+    code, err = run(tools, capsys)
+    assert code == 1
+    assert f"{name}:1: conflict marker" in err or f"{name}:2: conflict marker" in err
+    assert "an update left conflicts" in err
+
+
+def test_a_rejected_hunk_file_fails_even_when_git_ignores_it(repo, tools, capsys):
+    (repo / "ignored").mkdir()
+    (repo / "ignored" / "Makefile.rej").write_text("@@ -1 +1 @@\n-a\n+b\n")
+    code, err = run(tools, capsys)
+    assert code == 1
+    assert "ignored/Makefile.rej: hunks an update could not apply" in err
+
+
+def test_a_deleted_tracked_file_is_not_an_error(repo, tools, capsys):
+    subprocess.run(["git", "add", "--all"], check=True)
+    Path("README.md").unlink()
+    assert run(tools, capsys) == (0, "")
