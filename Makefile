@@ -9,6 +9,10 @@ INSTALLED := $(VENV)/.installed
 # Scanners (checkov, zizmor, hadolint, yamllint) get a venv of their own.
 SCANNERS := .cache/scanners
 SCANNERS_INSTALLED := $(SCANNERS)/.installed
+# Renovate (its config validator and dry run), from npm, integrity-checked
+# against requirements/renovate/package-lock.json; version 39 runs on Node.js 20.
+RENOVATE := .cache/renovate
+RENOVATE_INSTALLED := $(RENOVATE)/.installed
 # pytest-xdist workers; the slow tests are install-bound, so 2 suit 2 cores.
 WORKERS ?= 2
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras \
@@ -32,12 +36,20 @@ $(SCANNERS_INSTALLED): requirements/scanners.txt
 	$(SCANNERS)/bin/python -m pip install --quiet --require-hashes --requirement requirements/scanners.txt
 	@touch $@
 
+$(RENOVATE_INSTALLED): requirements/renovate/package.json requirements/renovate/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm and Node.js 20 are needed for Renovate's validator" >&2; exit 1; }
+	rm -rf $(RENOVATE) && mkdir -p $(RENOVATE)
+	cp requirements/renovate/package.json requirements/renovate/package-lock.json $(RENOVATE)/
+	cd $(RENOVATE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
 new: $(INSTALLED) ## Create a project: make new DEST=../my-project [DATA="project_name=X package_name=y"]
 	@test -n "$(DEST)" || { echo "usage: make new DEST=../my-project [DATA=\"project_name=X\"]" >&2; exit 1; }
 	$(BIN)/copier copy --vcs-ref HEAD $(if $(DATA),--defaults $(foreach pair,$(DATA),--data $(pair))) "$(CURDIR)" "$(DEST)"
 
-test: $(INSTALLED) $(SCANNERS_INSTALLED) ## Run the template's tests (renders, installs and runs projects)
-	SCANNERS_BIN=$(CURDIR)/$(SCANNERS)/bin $(BIN)/pytest -n $(WORKERS) --dist loadgroup
+test: $(INSTALLED) $(SCANNERS_INSTALLED) $(RENOVATE_INSTALLED) ## Run the template's tests (renders, installs and runs projects)
+	SCANNERS_BIN=$(CURDIR)/$(SCANNERS)/bin RENOVATE_BIN=$(CURDIR)/$(RENOVATE)/node_modules/.bin \
+		$(BIN)/pytest -n $(WORKERS) --dist loadgroup
 
 lint: $(INSTALLED) ## Lint the template's own Python
 	$(BIN)/ruff check tests scripts bench

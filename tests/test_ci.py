@@ -49,7 +49,7 @@ def test_ci_files_follow_the_answer(rendered, profile):
     assert (project / ".github").exists() == (provider == "github")
     assert (project / ".gitlab-ci.yml").exists() == (provider == "gitlab")
     if provider == "github":
-        assert set(workflows(project)) == {"ci.yml", "security.yml"}
+        assert set(workflows(project)) == {"ci.yml", "security.yml", "template-update.yml"}
 
 
 @GITHUB
@@ -61,7 +61,14 @@ def test_github_workflows_are_pinned_and_least_privilege(rendered, profile):
         assert workflow["permissions"] == {}, name
         assert "concurrency" in workflow, name
         for job_name, job in workflow["jobs"].items():
-            assert job["permissions"] == {"contents": "read"}, (name, job_name)
+            if name == "template-update.yml":
+                # The one job that writes: never on code from a pull request,
+                # and only where the owner opted in.
+                assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+                assert set(triggers) == {"schedule", "workflow_dispatch"}
+                assert job["if"] == "vars.TEMPLATE_UPDATES == 'true'"
+            else:
+                assert job["permissions"] == {"contents": "read"}, (name, job_name)
             assert 0 < job["timeout-minutes"] <= 30, (name, job_name)
             assert job.get("secrets") != "inherit"
             for step in job["steps"]:
