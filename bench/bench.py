@@ -8,7 +8,12 @@ Prints medians of several runs as a Markdown table:
   ``make install``, ``make test``) with a cold pip cache (empty PIP_CACHE_DIR)
   and a warm one;
 - with ``--image``: ``make docker-build`` of the default project on the
-  local stand-in base (see tests/docker_support.py), and the image's size.
+  local stand-in base (see tests/docker_support.py), and the image's size;
+- ``copier update`` across one release, across two, and to the release a
+  project is at (a no-op), and a fleet of varied projects updated one after
+  another, each beside the same figure for a one-file template, copier's own
+  floor, measured in the same run; and ``copier copy`` of both from a tag.
+  The ratios to the floor are steadier than seconds on a busy machine.
 
 Peak memory is the resident size of the largest process of a step. Run with
 ``make bench`` (or ``.venv/bin/python bench/bench.py --help``).
@@ -19,10 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -32,6 +39,23 @@ COPIER = str(Path(sys.executable).with_name("copier"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from docker_support import buildkit_client, daemon_running, stand_in_base  # noqa: E402
+from releases import release  # noqa: E402
+
+from profiles import PROFILES, answers  # noqa: E402
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
+TAGS = ("1.0.0", "1.1.0", "1.2.0")
+# copier's floor: one question, one rendered file and the answers file.
+FLOOR_FILES = {
+    "copier.yml": "_subdirectory: template\nname:\n  type: str\n  default: Bench\n",
+    "template/README.md.jinja": "# {{ name }}\n",
+    "template/{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers | to_nice_yaml }}",
+}
 
 # Runs a command in a fresh process and reports its wall time and the peak
 # RSS of its largest descendant (RUSAGE_CHILDREN of a process that has only
@@ -141,6 +165,172 @@ def image_build(workdir: Path, docker: str, base: str) -> tuple[Sample, int]:
     return sample, int(size)
 
 
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env={**os.environ, **GIT_IDENTITY},
+    )
+
+
+def floor_releases(repo: Path) -> Path:
+    """The one-file template, tagged three times."""
+    for number, tag in enumerate(TAGS):
+        for name, text in FLOOR_FILES.items():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            (repo / name).write_text(
+                text + "# release\n" * number if name.endswith("md.jinja") else text
+            )
+        if number == 0:
+            git(repo, "init", "-q", "-b", "main")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"Release {tag}")
+        git(repo, "tag", tag)
+    return repo
+
+
+def template_releases(repo: Path) -> Path:
+    """This template's working tree, tagged three times, each with a template-owned change."""
+
+    def change(count: int):
+        def edit(template: Path) -> None:
+            makefile = template / "template" / "Makefile.jinja"
+            makefile.write_text(makefile.read_text() + "# release\n" * count)
+
+        return edit
+
+    for number, tag in enumerate(TAGS):
+        release(repo, tag, change(number))
+    return repo
+
+
+def made_at(template: Path, project: Path, data: dict[str, object] | None = None) -> Path:
+    """A committed project made from ``template`` at its first tag."""
+    pairs = [f"--data={key}={value}" for key, value in (data or {"project_name": "Bench"}).items()]
+    subprocess.run(
+        [
+            COPIER,
+            "copy",
+            "--quiet",
+            "--defaults",
+            "--vcs-ref",
+            TAGS[0],
+            *pairs,
+            str(template),
+            str(project),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "Start")
+    return project
+
+
+def update_to(project: Path, tag: str) -> Sample:
+    """Time one update, then put the project back where it was."""
+    env = {**os.environ, **GIT_IDENTITY}
+    sample = measure(
+        [COPIER, "update", "--quiet", "--skip-answered", "--defaults", "--vcs-ref", tag],
+        cwd=project,
+        env=env,
+    )
+    git(project, "reset", "-q", "--hard")
+    git(project, "clean", "-fdq")
+    return sample
+
+
+def at_newest(template: Path, project: Path) -> Path:
+    """A committed project already at the newest release."""
+    made_at(template, project)
+    subprocess.run(
+        [COPIER, "update", "--quiet", "--defaults", "--vcs-ref", TAGS[-1]],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        env={**os.environ, **GIT_IDENTITY},
+    )
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "At the newest release")
+    return project
+
+
+def steps_for(template: Path, root: Path) -> dict[str, Callable[[], Sample]]:
+    """The timed steps for one template; each leaves things as it found them."""
+    old = made_at(template, root / "old")
+    current = at_newest(template, root / "current")
+    return {
+        "`copier copy --defaults` from a tag": lambda: copy_tag(template, root),
+        "`copier update` across one release": lambda: update_to(old, TAGS[1]),
+        "`copier update` across two releases": lambda: update_to(old, TAGS[2]),
+        "`copier update` to the current release (no-op)": lambda: update_to(current, TAGS[2]),
+    }
+
+
+def update_rows(runs: int, fleet_size: int) -> list[str]:
+    """Copy and update figures for this template beside the floor's, run by run."""
+    with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp:
+        root = Path(tmp)
+        ours = template_releases(root / "template")
+        floor = floor_releases(root / "floor")
+        (root / "ours").mkdir()
+        (root / "floors").mkdir()
+        steps = {"ours": steps_for(ours, root / "ours"), "floor": steps_for(floor, root / "floors")}
+        samples: dict[tuple[str, str], list[Sample]] = {
+            (side, step): [] for side in steps for step in steps[side]
+        }
+        for _ in range(runs):  # interleaved, so both see the same load on the machine
+            for side, timed in steps.items():
+                for step, once in timed.items():
+                    samples[(side, step)].append(once())
+
+        rows = []
+        for step in steps["ours"]:
+            median = {
+                side: statistics.median(s.seconds for s in samples[(side, step)]) for side in steps
+            }
+            rows.append(
+                row(step, samples[("ours", step)]) + f" {median['ours'] / median['floor']:.2f}x |"
+            )
+            rows.append(row(f"{step}: floor", samples[("floor", step)]) + " 1.00x |")
+
+        # A fleet: varied answers, updated one after another as a rollout would.
+        profiles = [list(PROFILES)[n % len(PROFILES)] for n in range(fleet_size)]
+        fleet = [made_at(ours, root / f"fleet-{n}", answers(p)) for n, p in enumerate(profiles)]
+        start = time.perf_counter()
+        for project in fleet:
+            update_to(project, TAGS[1])
+        total = time.perf_counter() - start
+        rows.append(
+            f"| fleet of {fleet_size} varied projects, one after another, across one release "
+            f"| 1 | {total:.2f} s | {total / fleet_size:.2f} s a project | | |"
+        )
+        return rows
+
+
+def copy_tag(template: Path, root: Path) -> Sample:
+    destination = root / "copy"
+    sample = measure(
+        [
+            COPIER,
+            "copy",
+            "--quiet",
+            "--defaults",
+            "--vcs-ref",
+            TAGS[0],
+            "--data=project_name=Bench",
+            str(template),
+            str(destination),
+        ],
+        cwd=root,
+    )
+    shutil.rmtree(destination)
+    return sample
+
+
 def repeat(runs: int, once: Callable[[Path], Sample]) -> list[Sample]:
     samples = []
     for _ in range(runs):
@@ -162,8 +352,14 @@ def main() -> None:
     parser.add_argument("--installs", type=int, default=3, help="runs of each first-green test")
     parser.add_argument("--quick", action="store_true", help="copy timings only")
     parser.add_argument("--image", action="store_true", help="also build the container image")
+    parser.add_argument("--updates", type=int, default=5, help="runs of each update measurement")
+    parser.add_argument("--fleet", type=int, default=12, help="projects in the fleet figure")
+    parser.add_argument("--only-updates", action="store_true", help="copy and update figures only")
     args = parser.parse_args()
 
+    if args.only_updates:
+        print_table(update_rows(args.updates, args.fleet))
+        return
     rows = [
         row(
             "`copier --version` (start-up)",
@@ -198,10 +394,15 @@ def main() -> None:
         rows.append(row("`make docker-build` (warm caches)", [sample]))
         rows.append(f"| image size | 1 | {size / 1e6:.0f} MB | | |")
 
+    rows += update_rows(args.updates, args.fleet)
+    print_table(rows)
+
+
+def print_table(rows: list[str]) -> None:
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
-    print("| Step | Runs | Median | Range | Peak memory |")
-    print("|---|---|---|---|---|")
-    print("\n".join(rows))
+    print("| Step | Runs | Median | Range | Peak memory | Against the floor |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(row if row.count("|") == 7 else row + " |" for row in rows))
 
 
 if __name__ == "__main__":
