@@ -206,24 +206,28 @@ def template_releases(repo: Path) -> Path:
     return repo
 
 
+def copy_from_tag(
+    template: Path, project: Path, data: dict[str, object] | None = None
+) -> list[str]:
+    """The copier command that makes ``project`` from ``template`` at its first tag."""
+    answers = data or {"project_name": "Bench"}
+    pairs = [f"--data={key}={value}" for key, value in answers.items()]
+    return [
+        COPIER,
+        "copy",
+        "--quiet",
+        "--defaults",
+        "--vcs-ref",
+        TAGS[0],
+        *pairs,
+        str(template),
+        str(project),
+    ]
+
+
 def made_at(template: Path, project: Path, data: dict[str, object] | None = None) -> Path:
     """A committed project made from ``template`` at its first tag."""
-    pairs = [f"--data={key}={value}" for key, value in (data or {"project_name": "Bench"}).items()]
-    subprocess.run(
-        [
-            COPIER,
-            "copy",
-            "--quiet",
-            "--defaults",
-            "--vcs-ref",
-            TAGS[0],
-            *pairs,
-            str(template),
-            str(project),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    subprocess.run(copy_from_tag(template, project, data), check=True, capture_output=True)
     git(project, "init", "-q", "-b", "main")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "Start")
@@ -313,20 +317,7 @@ def update_rows(runs: int, fleet_size: int) -> list[str]:
 
 def copy_tag(template: Path, root: Path) -> Sample:
     destination = root / "copy"
-    sample = measure(
-        [
-            COPIER,
-            "copy",
-            "--quiet",
-            "--defaults",
-            "--vcs-ref",
-            TAGS[0],
-            "--data=project_name=Bench",
-            str(template),
-            str(destination),
-        ],
-        cwd=root,
-    )
+    sample = measure(copy_from_tag(template, destination), cwd=root)
     shutil.rmtree(destination)
     return sample
 

@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import TEMPLATE_ROOT, commit_all, git
+from conftest import TEMPLATE_ROOT, commit_all, copier_cli, git
 
 UNTRACKED = shutil.ignore_patterns(".git", ".venv", ".cache", "site", "__pycache__", "*_cache")
 
@@ -31,3 +31,12 @@ def release(repo: Path, tag: str, *edits: Callable[[Path], None]) -> None:
         change(repo)
     commit_all(repo, f"Release {tag}")
     git(repo, "tag", "--annotate", tag, "--message", f"Release {tag}")
+
+
+def made_from(source: str | Path, project: Path, tag: str, answers: dict[str, object]) -> Path:
+    """A project made by the copier CLI from ``source`` at ``tag``, committed."""
+    data = [f"--data={key}={value}" for key, value in answers.items()]
+    done = copier_cli("copy", "--vcs-ref", tag, "--defaults", *data, str(source), str(project))
+    assert done.returncode == 0, done.stderr
+    commit_all(project, f"Start from the template at {tag}")
+    return project

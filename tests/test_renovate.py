@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from releases import release
+from releases import made_from, release
 
-from conftest import commit_all, copier_cli, unavailable
-from profiles import PROFILES
+from conftest import commit_all, unavailable
+from profiles import PROFILES, answers
 
 pytestmark = pytest.mark.xdist_group("renovate")
 
@@ -126,23 +126,12 @@ def lookups(done: subprocess.CompletedProcess[str]) -> list[dict]:
 
 
 def project_from(source: str, where: Path, src_path: str | None = None) -> Path:
-    project = where / "project"
-    made = copier_cli(
-        "copy",
-        "--vcs-ref",
-        "1.0.0",
-        "--defaults",
-        "--data",
-        "project_name=Churn Model",
-        source,
-        str(project),
-    )
-    assert made.returncode == 0, made.stderr
+    project = made_from(source, where / "project", "1.0.0", answers("default"))
     if src_path is not None:
         answers_file = project / ".copier-answers.yml"
         text = answers_file.read_text()
         answers_file.write_text(text.replace(f"_src_path: {source}", f"_src_path: {src_path}"))
-    commit_all(project)
+        commit_all(project, "Another template source")
     return project
 
 

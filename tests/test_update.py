@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 from osv_server import REQUESTS_VERIFY_FALSE, serving
-from releases import edit, release
+from releases import edit, made_from, release
 
 from conftest import TEMPLATE_ROOT, commit_all, copier_cli, git, python_path
 from profiles import answers
@@ -128,12 +128,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_project(releases: Path, where: Path, profile: str, tag: str = OLD) -> Path:
-    project = where / "project"
-    data = [f"--data={key}={value}" for key, value in answers(profile).items()]
-    done = copier_cli("copy", "--vcs-ref", tag, "--defaults", *data, str(releases), str(project))
-    assert done.returncode == 0, done.stderr
-    commit_all(project, f"Start from the template at {tag}")
-    return project
+    return made_from(releases, where / "project", tag, answers(profile))
 
 
 def package_of(project: Path) -> str:
@@ -516,20 +511,7 @@ def restructured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_a_project_made_before_the_hardening_moved_keeps_its_edits(restructured, tmp_path):
-    project = tmp_path / "project"
-    ok(
-        copier_cli(
-            "copy",
-            "--vcs-ref",
-            "1.0.0",
-            "--defaults",
-            "--data",
-            "project_name=Churn Model",
-            str(restructured),
-            str(project),
-        )
-    )
-    commit_all(project)
+    project = made_from(restructured, tmp_path / "project", "1.0.0", answers("default"))
     package = project / "src" / "churn_model"
     edit(
         package / "settings.py",
