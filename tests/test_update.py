@@ -188,10 +188,18 @@ def owned_files(project: Path) -> dict[str, bytes]:
 
 
 def update(project: Path, tag: str, *options: str) -> subprocess.CompletedProcess[str]:
-    # What Renovate and the scheduled job run: answered questions are kept,
-    # new ones take their defaults.
+    # Renovate's own command (the scheduled job's, but for --answers-file):
+    # answered questions are kept, new ones take their defaults.
     return copier_cli(
-        "update", "--skip-answered", "--defaults", "--vcs-ref", tag, *options, cwd=project
+        "update",
+        "--skip-answered",
+        "--defaults",
+        "--answers-file",
+        ".copier-answers.yml",
+        "--vcs-ref",
+        tag,
+        *options,
+        cwd=project,
     )
 
 
@@ -233,7 +241,7 @@ def assert_updated(project: Path, tag: str, owned: dict[str, bytes]) -> None:
     assert not list(project.rglob("*.rej"))
 
 
-def walk_update_paths(project: Path) -> str:
+def walk_update_paths(project: Path) -> None:
     """Update to NEXT, then NEWEST; and again from the owner's commit straight to NEWEST."""
     owner_commit = git(project, "rev-parse", "HEAD").strip()
     owned = owned_files(project)
@@ -252,7 +260,6 @@ def walk_update_paths(project: Path) -> str:
     # Skipping a release ends where going through it does.
     direct = {path: project.joinpath(path).read_bytes() for path in tracked(project)}
     assert direct == stepwise
-    return owner_commit
 
 
 def tracked(project: Path) -> list[str]:
