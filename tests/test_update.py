@@ -492,6 +492,18 @@ def test_an_update_to_the_current_release_changes_nothing(releases, tmp_path):
 
 # -- across the move of the hardening code into hardening/ ------------------
 
+
+def layout_leftovers(project: Path) -> subprocess.CompletedProcess[str]:
+    """What the project's tests/hardening/test_layout.py finds left from 1.0.0."""
+    return run(
+        project,
+        sys.executable,
+        "-c",
+        "import sys; sys.path.insert(0, 'tests/hardening'); import test_layout; "
+        "print('\\n'.join(test_layout.leftovers()))",
+    )
+
+
 # The commit of release 1.0.0, the last with the hardening modules beside the
 # pipeline's: from git history, not from a tag, which a CI clone may lack.
 FLAT_LAYOUT_RELEASE = "35b2fed"
@@ -526,6 +538,8 @@ def test_a_project_made_before_the_hardening_moved_keeps_its_edits(restructured,
         "    metrics_webhook_token: SecretStr | None = None\n" + OLD_SETTINGS_FIELD,
     )
     edit(package / "model.py", "max_iter=1000", "max_iter=5000")
+    webhook = package / "webhook.py"  # a licence header above the old docstring
+    webhook.write_text("# SPDX-License-Identifier: MIT\n" + webhook.read_text())
     commit_all(project, "Owner's edits, in the old layout")
 
     ok(copier_cli("update", "--skip-answered", "--defaults", "--vcs-ref", "2.0.0", cwd=project))
@@ -538,14 +552,7 @@ def test_a_project_made_before_the_hardening_moved_keeps_its_edits(restructured,
     assert "max_iter=5000" in (package / "model.py").read_text()
     assert conflicts(project).returncode == 0
     # The project's own test names every file left from the old layout.
-    layout = run(
-        project,
-        sys.executable,
-        "-c",
-        "import sys; sys.path.insert(0, 'tests/hardening'); import test_layout; "
-        "print('\\n'.join(test_layout.leftovers()))",
-    )
-    left = ok(layout).split()
+    left = ok(layout_leftovers(project)).split()
     assert left == [
         "src/churn_model/settings.py",
         "src/churn_model/redaction.py",
@@ -560,3 +567,10 @@ def test_a_project_made_before_the_hardening_moved_keeps_its_edits(restructured,
         "tests/test_secrets_baseline.py",
         "tests/test_notebooks.py",
     ]
+
+    # Once moved out and removed, nothing is left; a module and test of the
+    # owner's own that reuse an old name are not leftovers.
+    git(project, "rm", "--quiet", *left)
+    (package / "webhook.py").write_text('"""Post a run summary to our chat."""\n')
+    (project / "tests" / "test_webhook.py").write_text("from churn_model.webhook import post\n")
+    assert ok(layout_leftovers(project)).split() == []

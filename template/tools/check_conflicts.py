@@ -6,55 +6,88 @@ Kept up to date by the template (`copier update` replaces this file).
 both changed the same lines it writes both versions between markers
 (``<<<<<<< before updating`` ... ``>>>>>>> after updating``) and still exits
 with status 0; with ``--conflict rej`` it leaves ``*.rej`` files instead. This
-gate fails on either, so an unresolved update cannot pass `make audit` or CI.
+gate fails on either, in a file on disk or in its staged copy, so an
+unresolved update cannot pass `make audit` or CI. It reads every file that
+git tracks or would track, and finds ``*.rej`` files in ignored folders too.
 
     python tools/check_conflicts.py   # `make audit-conflicts`, part of `make audit`
 """
 
 from __future__ import annotations
 
+import io
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 # The markers git and copier write; "=======" alone is left out, as it also
 # underlines Markdown headings.
 MARKERS = (b"<<<<<<< ", b">>>>>>> ", b"||||||| ")
+BARE_MARKERS = {marker.strip() for marker in MARKERS}
 # Folders no update writes to, and that hold third-party files.
 SKIPPED = {".git", ".venv", "node_modules"}
+# Lines are read in pieces of at most this size, so a huge file without line
+# ends cannot fill the memory.
+LONGEST_READ = 1 << 16
 
 
-def candidate_files() -> list[Path]:
-    """Every file git tracks or would track (not ignored), that exists."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
-        capture_output=True,
-        check=True,
-    ).stdout
-    names = dict.fromkeys(name for name in listed.decode().split("\0") if name)
-    return [Path(name) for name in names if Path(name).is_file()]
+def git_paths(*args: str) -> list[Path]:
+    """The paths a git listing prints, NUL-separated, whatever their encoding."""
+    command = ["git", *args, "-z"]
+    listed = subprocess.run(command, capture_output=True, check=True).stdout  # noqa: S603
+    return [Path(os.fsdecode(name)) for name in dict.fromkeys(listed.split(b"\0")) if name]
 
 
-def markers(path: Path) -> list[str]:
-    found = []
-    with path.open("rb") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.startswith(MARKERS) or line.rstrip(b"\r\n") in {m.strip() for m in MARKERS}:
-                found.append(f"{path}:{number}: conflict marker")
-    return found
+def shown(path: Path) -> str:
+    """A path as text, even when its name is not valid UTF-8."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
+def first_marker(stream: BinaryIO) -> int:
+    """The number of the first line that is a conflict marker, or 0."""
+    number, at_line_start = 1, True
+    for piece in iter(lambda: stream.readline(LONGEST_READ), b""):
+        if at_line_start and (
+            piece.startswith(MARKERS) or piece.rstrip(b"\r\n") in BARE_MARKERS
+        ):
+            return number
+        at_line_start = piece.endswith(b"\n")
+        number += at_line_start
+    return 0
+
+
+def in_work_tree(path: Path) -> list[str]:
+    with path.open("rb") as stream:
+        number = first_marker(stream)
+    return [f"{shown(path)}:{number}: conflict marker"] if number else []
+
+
+def in_index(path: Path) -> list[str]:
+    """What `git commit` would take: the staged copy of a file that differs from
+    the one on disk."""
+    command = ["git", "cat-file", "blob", f":{path.as_posix()}"]
+    staged = subprocess.run(command, capture_output=True, check=False).stdout  # noqa: S603
+    number = first_marker(io.BytesIO(staged))
+    return [f"{shown(path)}:{number}: conflict marker (staged)"] if number else []
 
 
 def rejected_hunks(root: Path) -> list[str]:
     """*.rej files anywhere but in SKIPPED folders, git-ignored ones too."""
-    found = []
-    for path in sorted(root.rglob("*.rej")):
-        if not SKIPPED & set(path.relative_to(root).parts):
-            found.append(f"{path.relative_to(root)}: hunks an update could not apply")
-    return found
+    return [
+        f"{shown(path.relative_to(root))}: hunks an update could not apply"
+        for path in sorted(root.rglob("*.rej"))
+        if path.is_file() and not SKIPPED & set(path.relative_to(root).parts)
+    ]
 
 
 def main() -> int:
-    problems = [problem for path in candidate_files() for problem in markers(path)]
+    # Every file git tracks or would track (not ignored) that is on disk ...
+    listed = git_paths("ls-files", "--cached", "--others", "--exclude-standard")
+    problems = [problem for path in listed if path.is_file() for problem in in_work_tree(path)]
+    # ... and the staged copy of each file whose disk copy differs from it.
+    problems += [problem for path in git_paths("diff", "--name-only") for problem in in_index(path)]
     problems += rejected_hunks(Path.cwd())
     for problem in problems:
         print(problem, file=sys.stderr)

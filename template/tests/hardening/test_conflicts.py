@@ -1,5 +1,6 @@
 """tools/check_conflicts.py: an update's unresolved conflicts fail the audit."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -65,3 +66,24 @@ def test_a_deleted_tracked_file_is_not_an_error(repo, tools, capsys):
     subprocess.run(["git", "add", "--all"], check=True)
     Path("README.md").unlink()
     assert run(tools, capsys) == (0, "")
+
+
+def test_markers_staged_but_gone_from_disk_still_fail(repo, tools, capsys):
+    readme = repo / "README.md"
+    clean = readme.read_bytes()
+    readme.write_bytes(clean + COPIER_CONFLICT.encode())
+    subprocess.run(["git", "add", "README.md"], check=True)
+    readme.write_bytes(clean)  # what `git commit` takes is still the staged copy
+    code, err = run(tools, capsys)
+    assert code == 1
+    assert "README.md:5: conflict marker (staged)" in err
+
+
+def test_odd_names_and_long_lines_are_read_not_crashed_on(repo, tools, capsys):
+    odd = repo / os.fsdecode(b"caf\xe9 notes.txt")  # not UTF-8, with a space
+    odd.write_bytes(b"x" * 300_000 + b"\n" + COPIER_CONFLICT.encode())
+    (repo / "notes.rej").mkdir()  # a folder, not a rejected hunk
+    code, err = run(tools, capsys)
+    assert code == 1
+    assert "caf\\xe9 notes.txt:2: conflict marker" in err
+    assert "notes.rej" not in err
