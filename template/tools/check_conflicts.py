@@ -49,9 +49,7 @@ def first_marker(stream: BinaryIO) -> int:
     """The number of the first line that is a conflict marker, or 0."""
     number, at_line_start = 1, True
     for piece in iter(lambda: stream.readline(LONGEST_READ), b""):
-        if at_line_start and (
-            piece.startswith(MARKERS) or piece.rstrip(b"\r\n") in BARE_MARKERS
-        ):
+        if at_line_start and (piece.startswith(MARKERS) or piece.rstrip(b"\r\n") in BARE_MARKERS):
             return number
         at_line_start = piece.endswith(b"\n")
         number += at_line_start
