@@ -409,8 +409,14 @@ def test_a_file_added_by_owner_and_template_is_merged_as_a_conflict(releases, tm
         (
             "default",
             "ci_provider=gitlab",
-            [".gitlab-ci.yml", ".gitlab/project-ci.yml"],
-            [".github/workflows/ci.yml", ".github/dependabot.yml"],
+            [".gitlab-ci.yml"],
+            [".github/workflows/ci.yml", ".github/dependabot.yml", ".gitlab/project-ci.yml"],
+        ),
+        (
+            "py312-apache-gitlab-slim",
+            "ci_provider=github",
+            [".github/workflows/ci.yml", ".github/workflows/template-update.yml"],
+            [".gitlab-ci.yml"],
         ),
         ("default", "python_version=3.12", [], []),
     ],
@@ -424,6 +430,12 @@ def test_changing_an_answer_adds_and_removes_the_right_files(
     owner_workflow = project / ".github" / "workflows" / "owner.yml"
     owner_workflow.parent.mkdir(parents=True, exist_ok=True)
     owner_workflow.write_text("# the owner's own workflow\n")
+    # The owner's GitLab jobs: updates never create nor delete this file, even
+    # one that leaves GitLab.
+    owner_jobs = project / ".gitlab" / "project-ci.yml"
+    if owner_jobs.exists():
+        owner_jobs.write_text(owner_jobs.read_text() + "owner-job:\n  script: [make report]\n")
+    jobs_before = owner_jobs.read_text() if owner_jobs.exists() else None
     commit_all(project, "Owner's edits")
     locks = {lock: (project / lock).read_bytes() for lock in OWNED[1:3]}
 
@@ -437,6 +449,7 @@ def test_changing_an_answer_adds_and_removes_the_right_files(
         assert not (project / path).exists(), path
     assert OWNER_README_LINE in readme.read_text()
     assert owner_workflow.read_text() == "# the owner's own workflow\n"
+    assert (owner_jobs.read_text() if owner_jobs.exists() else None) == jobs_before
     # Locks are the owner's: a new Python needs `make lock`, never a silent swap.
     assert {lock: (project / lock).read_bytes() for lock in locks} == locks
     if key == "python_version":
