@@ -15,12 +15,11 @@ git tracks or would track, and finds ``*.rej`` files in ignored folders too.
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 # The markers git and copier write; "=======" alone is left out, as it also
 # underlines Markdown headings.
@@ -45,7 +44,7 @@ def shown(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
-def first_marker(stream: BinaryIO) -> int:
+def first_marker(stream: IO[bytes]) -> int:
     """The number of the first line that is a conflict marker, or 0."""
     number, at_line_start = 1, True
     for piece in iter(lambda: stream.readline(LONGEST_READ), b""):
@@ -62,12 +61,26 @@ def in_work_tree(path: Path) -> list[str]:
     return [f"{shown(path)}:{number}: conflict marker"] if number else []
 
 
-def in_index(path: Path) -> list[str]:
-    """What `git commit` would take: the staged copy of a file that differs from
-    the one on disk."""
-    command = ["git", "cat-file", "blob", f":{path.as_posix()}"]
-    staged = subprocess.run(command, capture_output=True, check=False).stdout  # noqa: S603
-    number = first_marker(io.BytesIO(staged))
+def staged() -> list[tuple[Path, str]]:
+    """Each staged file that differs from HEAD, with the object id of its staged copy:
+    what `git commit` would take, whatever the copy on disk holds."""
+    command = ["git", "diff", "--cached", "--raw", "--no-renames", "--no-abbrev", "-z"]
+    fields = subprocess.run(command, capture_output=True, check=True).stdout.split(b"\0")  # noqa: S603
+    found = []
+    for header, name in zip(fields[0::2], fields[1::2], strict=False):
+        object_id = header.split()[3].decode() if header.startswith(b":") else ""
+        if object_id.strip("0"):  # all zeros: removed from the index
+            found.append((Path(os.fsdecode(name)), object_id))
+    return found
+
+
+def in_index(path: Path, object_id: str) -> list[str]:
+    # By object id, not by ":path": a name such as "0:notes" would be read as
+    # stage 0 of "notes".
+    command = ["git", "cat-file", "blob", object_id]
+    with subprocess.Popen(command, stdout=subprocess.PIPE) as reader:  # noqa: S603
+        number = first_marker(reader.stdout) if reader.stdout else 0
+        reader.kill()
     return [f"{shown(path)}:{number}: conflict marker (staged)"] if number else []
 
 
@@ -84,8 +97,8 @@ def main() -> int:
     # Every file git tracks or would track (not ignored) that is on disk ...
     listed = git_paths("ls-files", "--cached", "--others", "--exclude-standard")
     problems = [problem for path in listed if path.is_file() for problem in in_work_tree(path)]
-    # ... and the staged copy of each file whose disk copy differs from it.
-    problems += [problem for path in git_paths("diff", "--name-only") for problem in in_index(path)]
+    # ... and every staged copy that differs from HEAD.
+    problems += [problem for path, blob in staged() for problem in in_index(path, blob)]
     problems += rejected_hunks(Path.cwd())
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -87,3 +87,17 @@ def test_odd_names_and_long_lines_are_read_not_crashed_on(repo, tools, capsys):
     assert code == 1
     assert "caf\\xe9 notes.txt:2: conflict marker" in err
     assert "notes.rej" not in err
+
+
+@pytest.mark.parametrize("name", ["0:notes.md", "notes.md"])
+def test_staged_markers_are_read_by_object_whatever_the_name_or_flags(repo, tools, capsys, name):
+    subprocess.run(["git", "add", "--all"], check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start"])
+    path = repo / name
+    path.write_text("# Notes\n" + COPIER_CONFLICT)
+    subprocess.run(["git", "add", "--", name], check=True)
+    path.write_text("# Notes\n")  # clean on disk, and git told not to look at it
+    subprocess.run(["git", "update-index", "--assume-unchanged", "--", name], check=True)
+    code, err = run(tools, capsys)
+    assert code == 1
+    assert f"{name}:2: conflict marker (staged)" in err
