@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,19 @@ def gh_calls(setting: dict[str, Path]) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
+def hooks_to(marker: Path) -> Callable[[Path], None]:
+    """A release edit that renders git hooks into the project's .git/hooks."""
+
+    def plant(repo: Path) -> None:
+        hooks = repo / "template" / "{{ '.git' }}" / "hooks"
+        hooks.mkdir(parents=True)
+        for name in ("post-checkout", "pre-commit", "reference-transaction"):
+            (hooks / name).write_text(HOOK.format(marker=marker))
+            (hooks / name).chmod(0o755)
+
+    return plant
+
+
 def append_to_the_makefile(repo: Path) -> None:
     makefile = repo / "template" / "Makefile.jinja"
     makefile.write_text(makefile.read_text() + "# 1.1.0\n")
@@ -203,14 +217,7 @@ def test_a_release_cannot_run_code_in_the_job(setting, tmp_path):
     """A release that renders a git hook fails the update; nothing is pushed or run."""
     marker = tmp_path / "hook-ran"
 
-    def plant_a_hook(repo: Path) -> None:
-        hooks = repo / "template" / "{{ '.git' }}" / "hooks"
-        hooks.mkdir(parents=True)
-        for name in ("post-checkout", "pre-commit", "reference-transaction"):
-            (hooks / name).write_text(HOOK.format(marker=marker))
-            (hooks / name).chmod(0o755)
-
-    release(setting["template"], "1.1.0", plant_a_hook)
+    release(setting["template"], "1.1.0", hooks_to(marker))
     code, output = run_job(setting, 1)
     assert code != 0
     assert "File exists" in output and "/update/.git" in output  # copier could not write there
@@ -236,13 +243,7 @@ def test_the_gitlab_job_proposes_a_release_once_and_runs_none_of_it(gitlab_setti
 
     marker = tmp_path / "hook-ran"
 
-    def plant_a_hook(repo: Path) -> None:
-        hooks = repo / "template" / "{{ '.git' }}" / "hooks"
-        hooks.mkdir(parents=True)
-        (hooks / "post-checkout").write_text(HOOK.format(marker=marker))
-        (hooks / "post-checkout").chmod(0o755)
-
-    release(template, "1.2.0", plant_a_hook)
+    release(template, "1.2.0", hooks_to(marker))
     code, output = run_gitlab_job(gitlab_setting)
     assert code != 0
     assert "template-update/1.2.0" not in branches(origin)
