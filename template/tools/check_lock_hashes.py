@@ -41,6 +41,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -53,6 +54,7 @@ from urllib.request import url2pathname
 
 PYPI = "https://pypi.org/simple"
 TIMEOUT_SECONDS = 60
+ATTEMPTS = 3
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 
 # One lock entry once continuation lines are joined: an exact pin, an optional
@@ -261,18 +263,27 @@ class Reader:
         request = urllib.request.Request(url, headers={"Accept": accept})  # noqa: S310
         if index.authorization and urlsplit(url).netloc == urlsplit(index.url).netloc:
             request.add_header("Authorization", index.authorization)
-        try:
-            with urllib.request.urlopen(  # noqa: S310 (scheme checked above)
-                request, timeout=TIMEOUT_SECONDS, context=self.tls
-            ) as response:
-                return response.read(), response.headers.get_content_type()
-        except urllib.error.HTTPError as error:
-            if error.code == 404:
-                return None
-            raise LockError(f"{index.shown} answered HTTP {error.code}") from None
-        except (OSError, ValueError) as error:
-            reason = getattr(error, "reason", error)
-            raise LockError(f"could not read {index.shown}: {reason}") from None
+        # A dropped connection, a failed name lookup or a busy server is tried
+        # again; one that lasts still fails the check.
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with urllib.request.urlopen(  # noqa: S310 (scheme checked above)
+                    request, timeout=TIMEOUT_SECONDS, context=self.tls
+                ) as response:
+                    return response.read(), response.headers.get_content_type()
+            except urllib.error.HTTPError as error:
+                if error.code == 404:
+                    return None
+                if attempt == ATTEMPTS or (error.code < 500 and error.code != 429):
+                    raise LockError(f"{index.shown} answered HTTP {error.code}") from None
+            except ValueError as error:
+                raise LockError(f"could not read {index.shown}: {error}") from None
+            except OSError as error:
+                if attempt == ATTEMPTS:
+                    reason = getattr(error, "reason", error)
+                    raise LockError(f"could not read {index.shown}: {reason}") from None
+            time.sleep(attempt)
+        raise LockError(f"could not read {index.shown}")  # every attempt failed
 
     def files(self, index: Index, project: str) -> list[tuple[str, str | None, str]]:
         """(file name, sha256 or None, URL) of every file ``index`` lists for ``project``."""

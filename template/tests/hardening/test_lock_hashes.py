@@ -46,6 +46,8 @@ class Index(BaseHTTPRequestHandler):
 
     style: ClassVar[str] = "json"  # "json", "html", or "html-without-hashes"
     status: ClassVar[int] = 200
+    # Answers with this many 503s before the real page: a busy index.
+    failures_first: ClassVar[int] = 0
     authorization: ClassVar[str | None] = None
 
     def do_GET(self) -> None:
@@ -54,6 +56,10 @@ class Index(BaseHTTPRequestHandler):
             return
         if self.status != 200:
             self.send_error(self.status)
+            return
+        if Index.failures_first:
+            Index.failures_first -= 1
+            self.send_error(503)
             return
         parts = self.path.strip("/").split("/")
         if parts[0] == "files" and parts[-1] in FILES:
@@ -90,6 +96,7 @@ class Index(BaseHTTPRequestHandler):
 @pytest.fixture
 def index() -> Iterator[str]:
     Index.style, Index.status, Index.authorization = "json", 200, None
+    Index.failures_first = 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Index)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -163,6 +170,12 @@ def test_an_index_that_cannot_be_read_fails_the_check(index, check, status):
     done = check(index, GENUINE)
     assert done.returncode == 1
     assert f"answered HTTP {status}" in done.stderr
+
+
+def test_a_busy_index_is_asked_again(index, check):
+    Index.failures_first = 2  # the third attempt is answered
+    done = check(index, GENUINE)
+    assert done.returncode == 0, done.stderr
 
 
 def test_an_unreachable_index_fails_the_check(check):
