@@ -187,7 +187,7 @@ def owned_files(project: Path) -> dict[str, bytes]:
     return {str(path.relative_to(project)): path.read_bytes() for path in paths if path.exists()}
 
 
-def update(project: Path, tag: str, *options: str) -> subprocess.CompletedProcess[str]:
+def update(project: Path, tag: str) -> subprocess.CompletedProcess[str]:
     # Renovate's own command (the scheduled job's, but for --answers-file):
     # answered questions are kept, new ones take their defaults.
     return copier_cli(
@@ -198,7 +198,6 @@ def update(project: Path, tag: str, *options: str) -> subprocess.CompletedProces
         ".copier-answers.yml",
         "--vcs-ref",
         tag,
-        *options,
         cwd=project,
     )
 
@@ -237,7 +236,8 @@ def assert_updated(project: Path, tag: str, owned: dict[str, bytes]) -> None:
     # Files the project owns are exactly as the owner left them.
     assert owned_files(project) == owned
     # Nothing left to resolve.
-    assert conflicts(project).returncode == 0, conflicts(project).stderr
+    checked = conflicts(project)
+    assert checked.returncode == 0, checked.stderr
     assert not list(project.rglob("*.rej"))
 
 
