@@ -24,6 +24,7 @@ PROFILES: dict[str, dict[str, object]] = {
         "ci_provider": "none",
         "use_docker": True,
         "use_notebooks": True,
+        "lock_backend": "uv",
     },
     "proprietary-github-slim": {
         "license": "Proprietary",
@@ -38,7 +39,8 @@ PROFILES: dict[str, dict[str, object]] = {
     },
 }
 
-# One real install per supported Python, covering both dev.txt variants.
+# One real install per supported Python, covering both dev.txt variants and
+# both lock backends.
 INSTALL_PROFILES = ("default", "py312-apache-gitlab-slim", "py313-bsd-no-ci")
 
 BASE_ANSWERS = {"project_name": "Churn Model"}

@@ -212,6 +212,7 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
         "check-merge-conflict",
         "check-added-large-files",
         "no-rej-files",
+        "lock-form",
     }
     if stored_answers(project)["use_notebooks"]:
         expected |= {"nbstripout", "notebook-outputs"}
@@ -223,6 +224,11 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
     assert notebooks.search("src/pkg/analysis.IPYNB")
     assert "files" not in hooks["detect-secrets"]
     assert "exclude" not in hooks["detect-secrets"]
+    # Every lock, uv's included, is checked offline before it is committed.
+    locks = re.compile(hooks["lock-form"]["files"])
+    for path in ("requirements/base.txt", "requirements/dev.txt", "requirements/uv.txt"):
+        assert locks.search(path)
+    assert not locks.search("requirements/base.in")
     for hook in hooks.values():
         assert hook["language"] in {"system", "fail"}
         assert "additional_dependencies" not in hook

@@ -15,6 +15,7 @@ CONTRACT_KEYS = {
     "author_email",
     "license",
     "python_version",
+    "lock_backend",
     "ci_provider",
     "use_docker",
     "use_notebooks",
@@ -97,6 +98,7 @@ INVALID = [
     ("author_email", "a@b@c.org", "is not an email address"),
     ("license", "GPL-3.0", "Invalid choice"),
     ("python_version", "3.10", "Invalid choice"),
+    ("lock_backend", "poetry", "Invalid choice"),
     ("ci_provider", "jenkins", "Invalid choice"),
 ]
 

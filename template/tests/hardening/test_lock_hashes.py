@@ -128,6 +128,9 @@ def check(tools, monkeypatch, capsys, tmp_path):
         returncode = tool.main([*options, str(locked.relative_to(tmp_path))])
         return Done(returncode, *capsys.readouterr())
 
+    # The pauses between attempts are recorded, not waited for.
+    run.pauses = []
+    monkeypatch.setattr(tool.time, "sleep", run.pauses.append)
     return run
 
 
@@ -170,12 +173,18 @@ def test_an_index_that_cannot_be_read_fails_the_check(index, check, status):
     done = check(index, GENUINE)
     assert done.returncode == 1
     assert f"answered HTTP {status}" in done.stderr
+    # A refusal is final; a server error is asked twice more for each of the
+    # two pins, with a longer pause before each attempt.
+    assert sorted(check.pauses) == ([] if status == 401 else [1, 1, 2, 2])
 
 
 def test_a_busy_index_is_asked_again(index, check):
     Index.failures_first = 2  # the third attempt is answered
     done = check(index, GENUINE)
     assert done.returncode == 0, done.stderr
+    # Two failed answers, each followed by a pause before asking again.
+    assert len(check.pauses) == 2
+    assert set(check.pauses) <= {1, 2}
 
 
 def test_an_unreachable_index_fails_the_check(check):
@@ -184,6 +193,7 @@ def test_an_unreachable_index_fails_the_check(check):
     done = check(f"http://127.0.0.1:{closed.server_port}/simple", GENUINE)
     assert done.returncode == 1
     assert "could not read http://127.0.0.1" in done.stderr
+    assert sorted(check.pauses) == [1, 1, 2, 2]
 
 
 def test_index_credentials_are_sent_and_never_printed(index, check):
