@@ -5,8 +5,9 @@ Prints medians of several runs as a Markdown table:
 - ``copier --version``: Copier's own start-up, for scale;
 - ``copier copy --defaults`` of this template;
 - copy to first green ``make test`` (render, git init and commit,
-  ``make install``, ``make test``) with a cold pip cache (empty PIP_CACHE_DIR)
-  and a warm one;
+  ``make install``, ``make test``) for each lock backend (pip-tools, uv),
+  with a cold package cache (empty PIP_CACHE_DIR and UV_CACHE_DIR) and a
+  warm one, the install and the test apart, and ``make lock`` of each;
 - with ``--image``: ``make docker-build`` of the default project on the
   local stand-in base (see tests/docker_support.py), and the image's size;
 - ``copier update`` across one release, across two, and to the release a
@@ -90,7 +91,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
     return Sample(result["seconds"], result["peak_kib"] / 1024)
 
 
-def copy(destination: Path, env: dict[str, str] | None = None) -> Sample:
+def copy(destination: Path, env: dict[str, str] | None = None, *data: str) -> Sample:
     return measure(
         [
             COPIER,
@@ -101,6 +102,7 @@ def copy(destination: Path, env: dict[str, str] | None = None) -> Sample:
             "HEAD",
             "--data",
             "project_name=Bench",
+            *(f"--data={pair}" for pair in data),
             str(ROOT),
             str(destination),
         ],
@@ -109,18 +111,30 @@ def copy(destination: Path, env: dict[str, str] | None = None) -> Sample:
     )
 
 
-def first_green_test(workdir: Path, pip_cache: Path) -> Sample:
-    """Copy, commit, install and test; return the total time and the largest peak."""
-    env = {
-        **os.environ,
-        "PIP_CACHE_DIR": str(pip_cache),
-        "GIT_AUTHOR_NAME": "bench",
-        "GIT_AUTHOR_EMAIL": "bench@example.com",
-        "GIT_COMMITTER_NAME": "bench",
-        "GIT_COMMITTER_EMAIL": "bench@example.com",
-    }
+def install_env(cache: Path) -> dict[str, str]:
+    """The environment of a first install: ``cache`` holds pip's and uv's caches.
+
+    Python writes bytecode as it imports, as on a workstation: this machine's
+    PYTHONDONTWRITEBYTECODE would make every later start compile again.
+    """
+    env = {**os.environ, **GIT_IDENTITY}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PIP_CACHE_DIR"] = str(cache / "pip")
+    env["UV_CACHE_DIR"] = str(cache / "uv")
+    return env
+
+
+class Steps(NamedTuple):
+    install: Sample
+    test: Sample
+    total: Sample
+
+
+def first_green_test(workdir: Path, cache: Path, backend: str) -> Steps:
+    """Copy, commit, install and test; the install, the test and the total."""
+    env = install_env(cache)
     project = workdir / "project"
-    steps = [copy(project, env)]
+    steps = [copy(project, env, f"lock_backend={backend}")]
     for command in (
         ["git", "init", "-q"],
         ["git", "add", "-A"],
@@ -129,7 +143,50 @@ def first_green_test(workdir: Path, pip_cache: Path) -> Sample:
         ["make", "test"],
     ):
         steps.append(measure(command, cwd=project, env=env))
-    return Sample(sum(s.seconds for s in steps), max(s.peak_mib for s in steps))
+    total = Sample(sum(s.seconds for s in steps), max(s.peak_mib for s in steps))
+    return Steps(steps[-2], steps[-1], total)
+
+
+def lock_once(project: Path, env: dict[str, str]) -> Sample:
+    """`make lock` of an installed project: resolve again, keep the pins, refresh hashes."""
+    return measure(["make", "lock"], cwd=project, env=env)
+
+
+def backend_rows(installs: int) -> list[str]:
+    """First green for both backends with a cold and a warm cache, and `make lock`."""
+    rows = []
+    totals: dict[tuple[str, str], float] = {}
+    for backend in ("pip-tools", "uv"):
+        cold = [
+            first_green_test(Path(tmp), Path(tmp) / "cache", backend)
+            for tmp in temporary_dirs(installs)
+        ]
+        rows.append(row(f"first green, {backend}, cold cache", [c.total for c in cold]))
+        totals[backend, "cold"] = statistics.median(c.total.seconds for c in cold)
+        with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
+            with tempfile.TemporaryDirectory(prefix="bench-") as warmup:
+                first_green_test(Path(warmup), Path(cache), backend)  # fill the cache, untimed
+            warm = []
+            locks = []
+            for tmp in temporary_dirs(installs):
+                warm.append(first_green_test(Path(tmp), Path(cache), backend))
+                locks.append(lock_once(Path(tmp) / "project", install_env(Path(cache))))
+        rows.append(row(f"first green, {backend}, warm cache", [w.total for w in warm]))
+        rows.append(row(f"… of which `make install`, {backend}, warm", [w.install for w in warm]))
+        rows.append(row(f"… of which `make test`, {backend}, warm", [w.test for w in warm]))
+        rows.append(row(f"`make lock`, {backend} (warm cache, pins kept)", locks))
+        totals[backend, "warm"] = statistics.median(w.total.seconds for w in warm)
+    for cache in ("cold", "warm"):
+        ratio = totals["pip-tools", cache] / totals["uv", cache]
+        rows.append(f"| first green, {cache}: pip-tools / uv | | {ratio:.1f}x | | |")
+    return rows
+
+
+def temporary_dirs(count: int):
+    """``count`` fresh temporary folders, one after another."""
+    for _ in range(count):
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            yield tmp
 
 
 def image_build(workdir: Path, docker: str, base: str) -> tuple[Sample, int]:
@@ -359,21 +416,7 @@ def main() -> None:
         row("`copier copy --defaults`", repeat(args.copies, lambda tmp: copy(tmp / "project"))),
     ]
     if not args.quick:
-        rows.append(
-            row(
-                "copy to first green `make test`, cold pip cache",
-                repeat(args.installs, lambda tmp: first_green_test(tmp, tmp / "pip-cache")),
-            )
-        )
-        with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
-            with tempfile.TemporaryDirectory(prefix="bench-") as warmup:
-                first_green_test(Path(warmup), Path(cache))  # fill the cache, untimed
-            rows.append(
-                row(
-                    "copy to first green `make test`, warm pip cache",
-                    repeat(args.installs, lambda tmp: first_green_test(tmp, Path(cache))),
-                )
-            )
+        rows += backend_rows(args.installs)
 
     if args.image:
         docker = buildkit_client()

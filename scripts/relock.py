@@ -7,6 +7,10 @@ dev.in). Each is made by the generated project's own ``make lock``, run in a
 freshly rendered project with pip-compile installed for that Python, so the
 shipped locks are exactly what a user's ``make lock`` would write.
 
+``includes/locks/uv.txt`` pins uv itself for ``lock_backend: uv``; uv's wheels
+do not depend on the Python version, so one lock serves every Python. It is
+made by the ``make lock`` of a rendered uv project, with the template's uv.
+
     .venv/bin/python scripts/relock.py             # keep pins, add what is new
     .venv/bin/python scripts/relock.py --upgrade   # move every pin to the latest release
 """
@@ -90,6 +94,32 @@ def relock(version: str, use_notebooks: bool, upgrade: bool) -> None:
     print(f"locked Python {version}, notebooks={'on' if use_notebooks else 'off'}")
 
 
+def relock_uv(upgrade: bool) -> None:
+    target = LOCKS / "uv.txt"
+    target.touch()  # the template includes it; it must exist to render
+    version = SUPPORTED_PYTHONS[0]
+    python = find_python(version)
+    if python is None:
+        sys.exit(f"error: Python {version} is not installed; every supported version is needed")
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "project"
+        run_copy(
+            str(ROOT),
+            project,
+            data={"project_name": "Lock Example", "python_version": version, "lock_backend": "uv"},
+            defaults=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+        uv = Path(sys.executable).with_name("uv")
+        command = ["make", "--no-print-directory", "lock", f"UV={uv}", f"PYTHON={python}"]
+        if upgrade:
+            command.append("UPGRADE=1")
+        subprocess.run(command, cwd=project, check=True)
+        shutil.copyfile(project / "requirements" / "uv.txt", target)
+    print("locked uv")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upgrade", action="store_true", help="upgrade every pin")
@@ -103,6 +133,8 @@ def main() -> None:
     for version in args.python or SUPPORTED_PYTHONS:
         for use_notebooks in (False, True):
             relock(version, use_notebooks, args.upgrade)
+    if not args.python:
+        relock_uv(args.upgrade)
 
 
 if __name__ == "__main__":

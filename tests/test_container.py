@@ -162,10 +162,13 @@ def docker() -> str:
     return client
 
 
-@pytest.fixture(scope="module")
-def built_image(docker, copie_session) -> tuple[str, Path]:
+# Both lock backends build the image: pip, or uv fetched hash-checked from
+# requirements/uv.txt into the builder stage only.
+@pytest.fixture(scope="module", params=["pip-tools", "uv"])
+def built_image(docker, copie_session, request) -> tuple[str, Path]:
     base = stand_in_base(docker)
-    project = render(copie_session, "default", project_name="Container Check")
+    backend = request.param
+    project = render(copie_session, "default", project_name="Container Check", lock_backend=backend)
     assert (project / "src" / PACKAGE).is_dir()
     commit_all(project)
     # A secret in the build context that must reach no layer of the image.
@@ -192,7 +195,7 @@ def built_image(docker, copie_session) -> tuple[str, Path]:
         "docker-build",
         f"DOCKER={docker}",
         f"BASE_IMAGE={base}",
-        "IMAGE=container-check:test",
+        f"IMAGE=container-check:{backend}",
     ]
     ca_bundle = Path(os.environ.get("PIP_CERT", "/etc/ssl/certs/ca-certificates.crt"))
     if ca_bundle.is_file():
@@ -203,7 +206,7 @@ def built_image(docker, copie_session) -> tuple[str, Path]:
         f"note: not in the image (untracked): src/{PACKAGE}/data/customers.csv "
         f"src/{PACKAGE}/local_settings.toml"
     ) in built.stdout
-    return "container-check:test", project
+    return f"container-check:{backend}", project
 
 
 def run_in(docker: str, image: str, *args: str, entrypoint: str | None = None):
@@ -253,9 +256,19 @@ def test_runs_as_uid_10001_without_a_compiler(docker, built_image):
     assert run_in(docker, image, "-u", entrypoint="id").stdout.strip() == "10001"
     assert run_in(docker, image, "-g", entrypoint="id").stdout.strip() == "10001"
     found = run_in(
-        docker, image, "-c", "command -v gcc cc c++ clang make pip", entrypoint="/bin/sh"
+        docker, image, "-c", "command -v gcc cc c++ clang make pip uv", entrypoint="/bin/sh"
     )
     assert found.stdout.strip() == "", found.stdout
+    # Neither installer reached the runtime stage, not even as a module.
+    modules = run_in(
+        docker,
+        image,
+        "-c",
+        "import importlib.util as u; print([m for m in ('pip', 'uv') if u.find_spec(m)])",
+        entrypoint="python",
+    )
+    assert modules.stdout.strip() == "[]", modules.stdout + modules.stderr
+    assert run_in(docker, image, "-e", "/opt/uv", entrypoint="test").returncode != 0
     writable = run_in(
         docker, image, "-c", "touch /opt/venv/x || touch /work/x", entrypoint="/bin/sh"
     )

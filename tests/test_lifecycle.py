@@ -88,7 +88,12 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, profile):
     assert reported.strip() == version
 
     # Exactly the lock, nothing more: hash-checked installs never resolve anew.
-    pins = {name: pin.version for name, pin in parse_lock(project / "requirements/dev.txt").items()}
+    locks = ["dev.txt", "uv.txt"] if answers(profile).get("lock_backend") == "uv" else ["dev.txt"]
+    pins = {
+        name: pin.version
+        for lock in locks
+        for name, pin in parse_lock(project / "requirements" / lock).items()
+    }
     installed = installed_versions(project)
     package = canonicalize_name(
         project.joinpath("pyproject.toml").read_text().split('name = "', 1)[1].split('"', 1)[0]

@@ -41,6 +41,9 @@ TEMPLATE_BIN = Path(sys.executable).parent
 HARDENING = "template/src/{{ package_name }}/hardening"
 AWS_RULE = '    (re.compile(rf"(?P<keep>){_AWS_KEY_ID}"), _keep(MASK)),\n'
 LOCK_FORM_CHECK = "\t$(PYTHON) tools/check_lock_hashes.py --offline requirements/dev.txt\n"
+UV_LOCK_FORM_CHECK = (
+    "\t$(PYTHON) tools/check_lock_hashes.py --offline requirements/dev.txt requirements/uv.txt\n"
+)
 NEWEST_MARK = "# Hardened further in 1.2.0\n"
 SECURITY_LINE = "**{{ author_email }}**, not in a public issue or pull request.\n"
 NEWEST_SECURITY_LINE = "**{{ author_email }}** (or a private security advisory), never in public.\n"
@@ -54,6 +57,7 @@ OWNED = [
     ".env",
     "requirements/base.txt",
     "requirements/dev.txt",
+    "requirements/uv.txt",
     ".secrets.baseline",
     "src/{package}/config.py",
     "project.mk",
@@ -67,6 +71,7 @@ OWNED = [
 def old_release(template: Path) -> None:
     edit(template / HARDENING / "redaction.py", AWS_RULE, "")
     edit(template / "template" / "Makefile.jinja", LOCK_FORM_CHECK, "")
+    edit(template / "template" / "Makefile.jinja", UV_LOCK_FORM_CHECK, "")
     tools = template / "template" / "tools"
     (tools / "check_wheel.py").rename(tools / "wheel_check.py")
     for path in (template / "template").rglob("*"):
@@ -146,12 +151,25 @@ def ok(done: subprocess.CompletedProcess[str]) -> str:
     return done.stdout + done.stderr
 
 
-def owner_edits(project: Path, lock_tool: str) -> None:
+def lock_tools(project: Path) -> list[str]:
+    """`make lock` variables that use the template's own pip-compile or uv, so
+    a project relocks without an install of its own."""
+    stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    if stored.get("lock_backend") == "uv":
+        return [
+            f"UV={TEMPLATE_BIN / 'uv'}",
+            f"PYTHON={python_path(stored['python_version'])}",
+            f"CHECK_HASHES={TEMPLATE_BIN / 'python'} tools/check_lock_hashes.py",
+        ]
+    return [f"LOCK_TOOL={TEMPLATE_BIN / 'pip-compile'}"]
+
+
+def owner_edits(project: Path, *lock_variables: str) -> None:
     """What owners do between updates: each through the place the docs give for it."""
     package = package_of(project)
     base_in = project / "requirements" / "base.in"
     base_in.write_text(base_in.read_text() + "tomli-w>=1.0\n")
-    ok(run(project, "make", "--no-print-directory", "lock", f"LOCK_TOOL={lock_tool}"))
+    ok(run(project, "make", "--no-print-directory", "lock", *lock_variables))
     (project / "src" / package / "report.py").write_text(
         '"""The owner\'s own module."""\n\n\ndef title() -> str:\n    return "Churn report"\n'
     )
@@ -214,7 +232,7 @@ def assert_updated(project: Path, tag: str, owned: dict[str, bytes]) -> None:
     # Every hardening change since OLD arrived, and the renamed tool moved.
     assert AWS_RULE in (project / "src" / package / "hardening" / "redaction.py").read_text()
     makefile = (project / "Makefile").read_text()
-    assert LOCK_FORM_CHECK in makefile
+    assert (UV_LOCK_FORM_CHECK if stored["lock_backend"] == "uv" else LOCK_FORM_CHECK) in makefile
     assert (project / "tools" / "check_wheel.py").is_file()
     assert not (project / "tools" / "wheel_check.py").exists()
     assert "wheel_check" not in makefile
@@ -271,7 +289,7 @@ def tracked(project: Path) -> list[str]:
 @pytest.mark.parametrize("profile", ["py313-bsd-no-ci", "proprietary-github-slim"])
 def test_every_update_path_keeps_owner_edits_and_brings_every_fix(releases, tmp_path, profile):
     project = make_project(releases, tmp_path, profile)
-    owner_edits(project, str(TEMPLATE_BIN / "pip-compile"))
+    owner_edits(project, *lock_tools(project))
     walk_update_paths(project)
 
 
@@ -284,7 +302,7 @@ def test_updated_project_passes_its_own_tests_and_audit(releases, tmp_path, monk
     # Any make call may reinstall (an update changes the lock and pyproject.toml).
     monkeypatch.setenv("PYTHON", python)
     ok(run(project, "make", "--no-print-directory", "install"))
-    owner_edits(project, ".venv/bin/pip-compile")
+    owner_edits(project)
     walk_update_paths(project)
     commit_all(project, f"Update to {NEWEST}")
 
