@@ -403,7 +403,14 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=5, help="runs of each update measurement")
     parser.add_argument("--fleet", type=int, default=12, help="projects in the fleet figure")
     parser.add_argument("--only-updates", action="store_true", help="copy and update figures only")
+    parser.add_argument(
+        "--only-backends", action="store_true", help="first green and `make lock` figures only"
+    )
     args = parser.parse_args()
+
+    if args.only_backends:
+        print_table(backend_rows(args.installs))
+        return
 
     if args.only_updates:
         print_table(update_rows(args.updates, args.fleet))

@@ -138,7 +138,12 @@ def test_every_install_reads_a_lock_the_lock_check_covers(rendered, profile):
         assert bootstrap.index("--offline requirements/uv.txt") < bootstrap.index("--requirement")
         assert "--require-hashes" in bootstrap.split("--target")[0]
     else:
-        assert re.findall(r"--requirement (\S+)", install) == ["requirements/dev.txt"]
+        # The locked pip first: its entry, cut from the checked dev.txt.
+        assert re.findall(r"--requirement (\S+)", install) == [
+            "$(VENV)/pip.txt",
+            "requirements/dev.txt",
+        ]
+        assert "requirements/dev.txt > $(VENV)/pip.txt" in install
         assert install.index("check_lock_hashes.py --offline requirements/dev.txt") < (
             install.index("--requirement requirements/dev.txt")
         )
