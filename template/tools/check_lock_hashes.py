@@ -33,6 +33,7 @@ import argparse
 import ast
 import base64
 import hashlib
+import http.client
 import json
 import netrc
 import os
@@ -80,6 +81,11 @@ HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 # declare an encoding.
 COMMENT = re.compile(r"(^|\s+)#.*$")
 CODING = re.compile(rb"coding[:=]")
+# Bytes neither lock tool writes, on which the tools that read a lock split
+# lines differently: Python and pip at a form feed or a lone carriage return,
+# uv at a carriage return only, awk and git at neither. A line hidden from one
+# reader would be installed by another.
+CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f]")
 
 
 def canonicalize_name(name: str) -> str:
@@ -111,6 +117,15 @@ def read_lock(path: Path) -> list[Entry]:
         raise LockError(f"{path}: not plain ASCII, as pip-compile writes it")
     if any(line.startswith(b"#") and CODING.search(line) for line in data.split(b"\n")[:2]):
         raise LockError(f"{path}: declares an encoding, which pip-compile never writes")
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")
+    for number, line in enumerate(lines):
+        control = CONTROL.search(line)
+        if control:
+            code = control.group()[0]
+            raise LockError(f"{path}:{number + 1}: a control character (0x{code:02x})")
+        # pip joins the next line into the comment; uv reads it as a line of its own.
+        if line.endswith(b"\\") and COMMENT.search(line.decode("ascii")):
+            raise LockError(f"{path}:{number + 1}: a comment continued onto the next line")
     entries: list[Entry] = []
     for first, last, text in logical_lines(data.decode("ascii").splitlines()):
         text = COMMENT.sub("", text).strip()
@@ -208,6 +223,16 @@ def configured_indexes(settings: dict[str, str]) -> list[Index]:
 def with_credentials(url: str) -> Index:
     """Move user:password (or a ~/.netrc entry) out of the URL into a header."""
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (a password with an unencoded '/', '?' or '#' lands here)
+    except ValueError:
+        parts = None
+    if parts is None or "@" in parts.path + parts.query + parts.fragment:
+        # Shown nowhere: part of a password may be what makes it invalid.
+        raise LockError(
+            "an index URL in pip's settings is not a valid URL; percent-encode any "
+            "'/', '?', '#' or '@' in its user name or password"
+        )
     bare = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, ""))
     user, password = parts.username, parts.password
     if user is None and parts.hostname and parts.scheme in {"http", "https"}:
@@ -244,6 +269,11 @@ class _Links(HTMLParser):
             self._href = None
 
 
+def pause(seconds: float) -> None:
+    """Wait before asking an index again."""
+    time.sleep(seconds)
+
+
 class Reader:
     """Reads project pages from the indexes and hashes files that carry no hash."""
 
@@ -276,13 +306,13 @@ class Reader:
                     return None
                 if attempt == ATTEMPTS or (error.code < 500 and error.code != 429):
                     raise LockError(f"{index.shown} answered HTTP {error.code}") from None
-            except ValueError as error:
-                raise LockError(f"could not read {index.shown}: {error}") from None
+            except (ValueError, http.client.HTTPException):
+                raise LockError(f"could not read {index.shown}: not a valid URL") from None
             except OSError as error:
                 if attempt == ATTEMPTS:
                     reason = getattr(error, "reason", error)
                     raise LockError(f"could not read {index.shown}: {reason}") from None
-            time.sleep(attempt)
+            pause(attempt)
         raise LockError(f"could not read {index.shown}")  # every attempt failed
 
     def files(self, index: Index, project: str) -> list[tuple[str, str | None, str]]:

@@ -130,7 +130,7 @@ def check(tools, monkeypatch, capsys, tmp_path):
 
     # The pauses between attempts are recorded, not waited for.
     run.pauses = []
-    monkeypatch.setattr(tool.time, "sleep", run.pauses.append)
+    monkeypatch.setattr(tool, "pause", run.pauses.append)
     return run
 
 
@@ -229,7 +229,7 @@ REFUSED = {
     "another file": ("-r other.txt\n", "option"),
     "an option inside a continued comment": (
         "# a note \\\n--index-url https://evil.example/simple\n",
-        "option",
+        "a comment continued onto the next line",
     ),
     "an unpinned name": (f"evil --hash=sha256:{HASH}\n", "not an exact pin"),
     "a URL": (f"evil @ https://evil.example/evil.whl --hash=sha256:{HASH}\n", "not an exact pin"),
@@ -245,7 +245,7 @@ REFUSED = {
         f"evil==1.0+evil.tar.gz --hash=sha256:{HASH}\n",
         "pip would read this version as a local archive",
     ),
-    "a tab, which pip does not split on": (f"evil==1.0\t--hash=sha256:{HASH}\n", "not an exact"),
+    "a tab, which pip does not split on": (f"evil==1.0\t--hash=sha256:{HASH}\n", "(0x09)"),
     # short options where a marker goes: pip reads them as options
     "an option as a marker": (f"evil==1.0 ; -C --hash=sha256:{HASH}\n", "not an exact pin"),
     "editable as a marker": (f"evil==1.0 ; -e --hash=sha256:{HASH}\n", "not an exact pin"),
@@ -253,6 +253,31 @@ REFUSED = {
         f"-ihttps://ci:{PASSWORD}@evil.example/simple\n",
         "the option -i is not allowed",
     ),
+    # pip joins the next line into the comment and never sees it; uv reads it.
+    "a pin hidden after a comment that continues": (
+        f"evil==1.0 --hash=sha256:{HASH} # \\\nevil2 @ file:///tmp/evil.whl\n",
+        "a comment continued onto the next line",
+    ),
+    "a hash line whose comment continues": (
+        f"evil==1.0 \\\n    --hash=sha256:{HASH} # \\\n--index-url https://evil.example\n",
+        "a comment continued onto the next line",
+    ),
+    # Readers split lines at different control characters: Python and pip at a
+    # form feed and a lone carriage return, uv at a carriage return only.
+    "a form feed inside a comment": (
+        f"    # via -r base.in\x0cevil==1.0 --hash=sha256:{HASH}\n",
+        "a control character (0x0c)",
+    ),
+    "a lone carriage return inside a comment": (
+        f"    # via -r base.in\revil @ file:///tmp/evil.whl --hash=sha256:{HASH}\n",
+        "a control character (0x0d)",
+    ),
+    "a vertical tab": (f"# note\x0bevil==1.0 --hash=sha256:{HASH}\n", "a control character (0x0b)"),
+    "a file separator": (
+        f"# note\x1cevil==1.0 --hash=sha256:{HASH}\n",
+        "a control character (0x1c)",
+    ),
+    "a NUL": (f"evil==1.0\x00 --hash=sha256:{HASH}\n", "a control character (0x00)"),
 }
 
 
@@ -263,6 +288,23 @@ def test_a_lock_with_anything_but_hashed_pins_is_refused_offline(check, name):
     assert done.returncode == 1
     assert reason in done.stderr
     assert PASSWORD not in done.stderr
+
+
+def test_a_lock_with_windows_line_ends_reads_as_it_does_to_pip(check):
+    """CRLF, as git may check a file out on Windows: every reader splits it alike."""
+    done = check("http://127.0.0.1:9/unused", GENUINE.replace("\n", "\r\n"), "--offline")
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("password", ["S3cret/PW", "S3cret?PW", "S3cret#PW", "123/S3cretPW"])
+def test_an_index_url_with_an_unencoded_password_fails_without_showing_it(check, password):
+    """urlsplit reads part of such a password as the port or the path: neither
+    may reach a message, a traceback or a request."""
+    done = check(f"https://ci:{password}@127.0.0.1:9/simple", GENUINE)
+    assert done.returncode == 1
+    assert "is not a valid URL; percent-encode" in done.stderr
+    for secret in (password, "S3cret", "PW"):
+        assert secret not in done.stdout + done.stderr
 
 
 @pytest.mark.parametrize(
