@@ -172,6 +172,37 @@ def test_the_uv_lock_check_flags_a_stale_lock_and_a_rogue_uv_hash(uv_project):
         git(uv_project, "checkout", "--quiet", "--", "requirements")
 
 
+def test_a_line_hidden_from_pip_never_reaches_uv(uv_project):
+    """pip and Python split lines at a form feed and join a comment ending in a
+    backslash with the next line; uv does neither. A pin hidden that way in
+    uv.txt is refused before pip or uv reads the lock, and fails lock-check."""
+    uv_lock = uv_project / "requirements" / "uv.txt"
+    genuine = uv_lock.read_text()
+    evil = "evil-uv @ file:///tmp/evil_uv-1.0-py3-none-any.whl --hash=sha256:" + "e" * 64
+    hidden = {
+        "form feed": genuine.replace("    # via -r requirements/uv.in", f"    # via\x0c{evil}"),
+        # The last hash line's comment swallows the next line, for pip only.
+        "continued comment": re.sub(
+            r"(--hash=sha256:[0-9a-f]{64})\n(    # via)", rf"\1 # \\\n{evil}\n\2", genuine
+        ),
+    }
+    uv = uv_project / ".venv" / "bin" / "uv"
+    before = uv.read_bytes()
+    try:
+        for how, text in hidden.items():
+            assert text != genuine, how
+            uv_lock.write_text(text)
+            done = make(uv_project, "install")
+            assert done.returncode != 0, how
+            assert "requirements/uv.txt:" in done.stderr, how
+            assert uv.read_bytes() == before, how
+            done = make(uv_project, "-o", ".venv/.installed", "-o", ".venv/bin/uv", "lock-check")
+            assert done.returncode != 0, how
+    finally:
+        git(uv_project, "checkout", "--quiet", "--", "requirements")
+        ok(make(uv_project, "install", f"PYTHON={python_path('3.11')}"))
+
+
 def test_a_missing_uv_is_a_clear_error_and_installs_nothing(copie, tmp_path):
     project = render(copie, "default", lock_backend="uv")
     python = f"PYTHON={python_path('3.11')}"
