@@ -51,8 +51,9 @@ BASELINE = Path(".secrets.baseline")
 HOOK = Path(sys.executable).with_name("detect-secrets-hook")
 # What `detect-secrets scan` writes at the top of a baseline, and nothing else.
 KEYS = {"version", "plugins_used", "filters_used", "results", "generated_at"}
-# The only files the baseline may exclude: the hash-locked requirements.
-EXCLUDABLE = {"requirements/base.txt", "requirements/dev.txt"}
+# The only files the baseline may exclude: the hash-locked requirements (uv.txt
+# with lock_backend uv), whose hashes a scanner would take for secrets.
+EXCLUDABLE = {"requirements/base.txt", "requirements/dev.txt", "requirements/uv.txt"}
 EXCLUDE_FILES = "detect_secrets.filters.regex.should_exclude_file"
 # Ignores findings by whether a service verified them: above level 2 it would
 # ignore every unverified finding, which offline is every finding.
