@@ -68,6 +68,12 @@ def test_uv_fetches_itself_hash_checked_into_the_venv(uv_project):
     assert shown.startswith(f"uv {pin[1].version} ")
     # The bootstrap copy is gone; what stays is the locked uv in .venv.
     assert not (uv_project / ".venv" / "uv-bootstrap").exists()
+    # uv links .venv/bin/uv from its cache, which other projects' installs
+    # touch: the install is up to date whatever that file's time says.
+    assert make(uv_project, "--question", "install").returncode == 0
+    later = uv.stat().st_mtime + 3600
+    os.utime(uv, (later, later))
+    assert make(uv_project, "--question", "install").returncode == 0
 
 
 def test_both_backends_resolve_the_same_pins_and_read_each_others_locks(
@@ -159,13 +165,13 @@ def test_the_uv_lock_check_flags_a_stale_lock_and_a_rogue_uv_hash(uv_project):
     try:
         rogue = "0" * 64
         uv_lock.write_text(genuine.replace(" \\\n", f" \\\n    --hash=sha256:{rogue} \\\n", 1))
-        done = make(uv_project, "-o", ".venv/.installed", "-o", ".venv/bin/uv", "lock-check")
+        done = make(uv_project, "-o", ".venv/.installed", "-o", ".venv/.uv-installed", "lock-check")
         assert done.returncode != 0
         assert "requirements/uv.txt: uv==" in done.stderr
         assert rogue in done.stderr
         uv_in = uv_project / "requirements" / "uv.in"
         uv_in.write_text(uv_in.read_text() + "uv<0.13\n")  # an older uv
-        done = make(uv_project, "-o", ".venv/.installed", "-o", ".venv/bin/uv", "lock-check")
+        done = make(uv_project, "-o", ".venv/.installed", "-o", ".venv/.uv-installed", "lock-check")
         assert done.returncode != 0
         assert "requirements/uv.txt is stale; run 'make lock'" in done.stderr
     finally:
@@ -196,7 +202,9 @@ def test_a_line_hidden_from_pip_never_reaches_uv(uv_project):
             assert done.returncode != 0, how
             assert "requirements/uv.txt:" in done.stderr, how
             assert uv.read_bytes() == before, how
-            done = make(uv_project, "-o", ".venv/.installed", "-o", ".venv/bin/uv", "lock-check")
+            done = make(
+                uv_project, "-o", ".venv/.installed", "-o", ".venv/.uv-installed", "lock-check"
+            )
             assert done.returncode != 0, how
     finally:
         git(uv_project, "checkout", "--quiet", "--", "requirements")
@@ -236,6 +244,7 @@ def test_a_missing_uv_is_a_clear_error_and_installs_nothing(copie, tmp_path):
     broken.parent.mkdir(parents=True, exist_ok=True)
     broken.write_bytes(b"\x7fELF not a program")
     broken.chmod(0o755)
+    (project / ".venv" / ".uv-installed").touch()
     done = make(project, "install", python)
     assert done.returncode != 0
     assert "error: uv cannot be run: '.venv/bin/uv'." in done.stderr

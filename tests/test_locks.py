@@ -133,7 +133,7 @@ def test_every_install_reads_a_lock_the_lock_check_covers(rendered, profile):
         assert install.index(
             "check_lock_hashes.py --offline requirements/dev.txt requirements/uv.txt"
         ) < install.index("pip sync")
-        bootstrap = makefile.split("\n$(BIN)/uv:")[1].split("\n\n")[0]
+        bootstrap = makefile.split("\n$(UV_INSTALLED):")[1].split("\n\n")[0]
         assert re.findall(r"--requirement (\S+)", bootstrap) == ["requirements/uv.txt"] * 2
         assert bootstrap.index("--offline requirements/uv.txt") < bootstrap.index("--requirement")
         assert "--require-hashes" in bootstrap.split("--target")[0]
