@@ -86,6 +86,15 @@ CODING = re.compile(rb"coding[:=]")
 # uv at a carriage return only, awk and git at neither. A line hidden from one
 # reader would be installed by another.
 CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f]")
+# The physical lines both lock tools write, and nothing else: pip joins a
+# line ending in a backslash to the next, uv reads a backslash and line end as
+# a space, so a backslash is allowed only where both readings agree: after a
+# space, at the end of a pin or hash line, before a hash line.
+PIN_LINE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._-]*==[^ \\]+(?: ;[^\\#]+?)?(?: --hash=sha256:[0-9a-f]{64})*(?: \\)?"
+)
+HASH_LINE = re.compile(r" +--hash=sha256:[0-9a-f]{64}(?: \\)?")
+COMMENT_LINE = re.compile(r" *#[^\\]*")
 
 
 def canonicalize_name(name: str) -> str:
@@ -117,15 +126,7 @@ def read_lock(path: Path) -> list[Entry]:
         raise LockError(f"{path}: not plain ASCII, as pip-compile writes it")
     if any(line.startswith(b"#") and CODING.search(line) for line in data.split(b"\n")[:2]):
         raise LockError(f"{path}: declares an encoding, which pip-compile never writes")
-    lines = data.replace(b"\r\n", b"\n").split(b"\n")
-    for number, line in enumerate(lines):
-        control = CONTROL.search(line)
-        if control:
-            code = control.group()[0]
-            raise LockError(f"{path}:{number + 1}: a control character (0x{code:02x})")
-        # pip joins the next line into the comment; uv reads it as a line of its own.
-        if line.endswith(b"\\") and COMMENT.search(line.decode("ascii")):
-            raise LockError(f"{path}:{number + 1}: a comment continued onto the next line")
+    check_layout(path, data.replace(b"\r\n", b"\n").split(b"\n"))
     entries: list[Entry] = []
     for first, last, text in logical_lines(data.decode("ascii").splitlines()):
         text = COMMENT.sub("", text).strip()
@@ -142,6 +143,36 @@ def read_lock(path: Path) -> list[Entry]:
         hashes = frozenset(HASH.findall(match["hashes"]))
         entries.append(Entry(name, match["version"], hashes, first, last))
     return entries
+
+
+def check_layout(path: Path, lines: list[bytes]) -> None:
+    """Refuse a line pip, uv and awk could split or join differently."""
+    continued = False
+    for number, raw in enumerate(lines):
+        where = f"{path}:{number + 1}"
+        control = CONTROL.search(raw)
+        if control:
+            raise LockError(f"{where}: a control character (0x{control.group()[0]:02x})")
+        line = raw.decode("ascii")
+        if continued:
+            if not HASH_LINE.fullmatch(line):
+                raise LockError(f"{where}: a continued line must be a --hash line")
+        elif line.endswith("\\") and COMMENT.search(line):
+            # pip joins the next line into the comment; uv reads it as a line.
+            raise LockError(f"{where}: a comment continued onto the next line")
+        elif HASH_LINE.fullmatch(line):
+            raise LockError(f"{where}: a --hash line outside a pin")
+        elif (
+            line
+            and not COMMENT_LINE.fullmatch(line)
+            and not PIN_LINE.fullmatch(line)
+            and ("\\" in line or line != line.lstrip() or not line.strip())
+        ):
+            # Other lines are refused by the parser below, which names the option.
+            raise LockError(f"{where}: not a line pip-compile or uv writes")
+        continued = line.endswith(" \\")
+    if continued:
+        raise LockError(f"{path}: ends in a continued line")
 
 
 def logical_lines(lines: list[str]) -> Iterator[tuple[int, int, str]]:

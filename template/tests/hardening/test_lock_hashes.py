@@ -173,9 +173,9 @@ def test_an_index_that_cannot_be_read_fails_the_check(index, check, status):
     done = check(index, GENUINE)
     assert done.returncode == 1
     assert f"answered HTTP {status}" in done.stderr
-    # A refusal is final; a server error is asked twice more for each of the
-    # two pins, with a longer pause before each attempt.
-    assert sorted(check.pauses) == ([] if status == 401 else [1, 1, 2, 2])
+    # A refusal is final; a server error is asked twice more, with a longer
+    # pause before each attempt.
+    assert set(check.pauses) == (set() if status == 401 else {1, 2})
 
 
 def test_a_busy_index_is_asked_again(index, check):
@@ -193,7 +193,7 @@ def test_an_unreachable_index_fails_the_check(check):
     done = check(f"http://127.0.0.1:{closed.server_port}/simple", GENUINE)
     assert done.returncode == 1
     assert "could not read http://127.0.0.1" in done.stderr
-    assert sorted(check.pauses) == [1, 1, 2, 2]
+    assert set(check.pauses) == {1, 2}
 
 
 def test_index_credentials_are_sent_and_never_printed(index, check):
@@ -260,7 +260,7 @@ REFUSED = {
     ),
     "a hash line whose comment continues": (
         f"evil==1.0 \\\n    --hash=sha256:{HASH} # \\\n--index-url https://evil.example\n",
-        "a comment continued onto the next line",
+        "a continued line must be a --hash line",
     ),
     # Readers split lines at different control characters: Python and pip at a
     # form feed and a lone carriage return, uv at a carriage return only.
@@ -278,6 +278,31 @@ REFUSED = {
         "a control character (0x1c)",
     ),
     "a NUL": (f"evil==1.0\x00 --hash=sha256:{HASH}\n", "a control character (0x00)"),
+    # uv reads a backslash and line end as a space where pip joins the lines:
+    # a hash pip takes for part of the marker, uv takes for a hash.
+    "a hash behind a continued marker": (
+        f'evil==1.0 ; python_version>"3"\\\n--hash=sha256:{"b" * 64} --hash=sha256:{HASH}\n',
+        "not a line pip-compile or uv writes",
+    ),
+    "a marker string continued": (
+        f'evil==1.0 ; platform_system != "Lin\\\nux" --hash=sha256:{HASH}\n',
+        "not a line pip-compile or uv writes",
+    ),
+    "a continued name": (f"evil\\\n==1.0 --hash=sha256:{HASH}\n", "not a line pip-compile"),
+    "a hash continued without a space": (
+        f"evil==1.0 \\\n    --hash=sha256:{HASH}\\\n    --hash=sha256:{'c' * 64}\n",
+        "a continued line must be a --hash line",
+    ),
+    "a hash split across lines": (
+        f"evil==1.0 \\\n    --hash=sha256:{HASH[:32]} \\\n{HASH[32:]}\n",
+        "a continued line must be a --hash line",
+    ),
+    "a continuation at the end": (
+        f"evil==1.0 \\\n    --hash=sha256:{HASH} \\\n",
+        "a continued line must be a --hash line",
+    ),
+    "a hash line of its own": (f"    --hash=sha256:{HASH}\n", "a --hash line outside a pin"),
+    "a whitespace-only line": ("   \n", "not a line pip-compile or uv writes"),
 }
 
 
