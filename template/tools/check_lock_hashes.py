@@ -217,10 +217,10 @@ class Index(NamedTuple):
         return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
-def pip_configuration() -> dict[str, str]:
-    """pip's effective settings (`pip config list`): environment, then install, then global."""
+def pip_config_list() -> str:
+    """What `pip config list` prints: every pip.conf setting pip would use."""
     try:
-        listed = subprocess.run(
+        return subprocess.run(
             [sys.executable, "-m", "pip", "config", "list"],
             capture_output=True,
             text=True,
@@ -228,9 +228,13 @@ def pip_configuration() -> dict[str, str]:
             timeout=TIMEOUT_SECONDS,
         ).stdout
     except (OSError, subprocess.SubprocessError):
-        listed = ""  # no pip here: the environment alone decides
+        return ""  # no pip here: the environment alone decides
+
+
+def pip_configuration() -> dict[str, str]:
+    """pip's effective settings (`pip config list`): environment, then install, then global."""
     found: dict[str, dict[str, str]] = {}
-    for line in listed.splitlines():
+    for line in pip_config_list().splitlines():
         key, sep, value = line.partition("=")
         section, dot, name = key.rpartition(".")
         if sep and dot:

@@ -119,6 +119,9 @@ def check(tools, monkeypatch, capsys, tmp_path):
     for name in [name for name in os.environ if name.startswith("PIP_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # no pip.conf of this machine
+    # No pip.conf, so no `pip config list` to start for each run (the test of
+    # pip.conf below runs it).
+    monkeypatch.setattr(tool, "pip_config_list", str)
 
     def run(index_url: str, text: str, *options: str) -> Done:
         monkeypatch.setenv("PIP_INDEX_URL", index_url)
@@ -194,6 +197,23 @@ def test_an_unreachable_index_fails_the_check(check):
     assert done.returncode == 1
     assert "could not read http://127.0.0.1" in done.stderr
     assert set(check.pauses) == {1, 2}
+
+
+def test_the_index_pip_conf_names_is_asked(index, tools, monkeypatch, capsys, tmp_path):
+    """pip's own settings decide the index, as `pip config list` reports them."""
+    tool = tools("check_lock_hashes")  # its own copy: the real `pip config list`
+    for name in [name for name in os.environ if name.startswith("PIP_")]:
+        monkeypatch.delenv(name)
+    pip_conf = tmp_path / "pip.conf"
+    pip_conf.write_text(f"[global]\nindex-url = {index}\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(pip_conf))
+    locked = tmp_path / "base.txt"
+    locked.write_text(GENUINE)
+    assert tool.main([str(locked)]) == 0
+    assert f"served by {index}" in capsys.readouterr().out
+    pip_conf.write_text(f"[global]\nindex-url = {index}\nno-index = true\n")
+    assert tool.main([str(locked)]) == 1
+    assert "pip is set to --no-index" in capsys.readouterr().err
 
 
 def test_index_credentials_are_sent_and_never_printed(index, check):
