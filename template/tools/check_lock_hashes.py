@@ -67,14 +67,33 @@ VERSION = (
     r"(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
     r"(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?"
 )
+# A marker is at most 1000 characters and a line 4096: longer ones would
+# make this pattern slow (the lock tools write neither).
 ENTRY = re.compile(
-    rf"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>{VERSION})"
-    r"(?P<marker> *;(?:(?! -)[^$#@\\\t])*)?(?P<hashes>(?: +--hash=sha256:[0-9a-f]{64})+)$"
+    rf"^(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==(?P<version>{VERSION})"
+    r"(?: ; (?P<marker>(?:(?! -)[^$#@\\\t]){1,1000}?))?"
+    r"(?P<hashes>(?: +--hash=sha256:[0-9a-f]{64})+)$"
+)
+# Markers pip and uv evaluate alike: a variable compared with a quoted
+# literal (a version for the version variables), joined by and/or. Anything
+# else (a variable compared with a variable, a literal with a literal, ~=,
+# ===) pip refuses or skips where uv installs.
+MARKER_VARIABLE = (
+    r"(?:os_name|sys_platform|platform_machine|platform_python_implementation"
+    r"|platform_system|implementation_name)"
+)
+MARKER_CLAUSE = re.compile(
+    r"\(*\s*(?:"
+    r"(?:python_version|python_full_version|implementation_version)\s*(?:==|!=|<=|>=|<|>)\s*"
+    r"""(?:"[0-9]+(?:\.[0-9]+)*(?:\.\*)?"|'[0-9]+(?:\.[0-9]+)*(?:\.\*)?')"""
+    rf"|{MARKER_VARIABLE}\s*(?:==|!=|not in|in)\s*(?:\"[^\"]*\"|'[^']*')"
+    r")\s*\)*"
 )
 # What pip takes for a local archive (pip/_internal/utils/filetypes.py), even
 # in a local version label: foo==1.0+evil.tar.gz.
 ARCHIVE = re.compile(r"\.(?:whl|zip|tar|tgz|tbz|txz|tlz|gz|bz2|xz|lz|lzma)$", re.IGNORECASE)
 HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
+MAX_LINE = 4096
 # How pip reads a requirements file (pip/_internal/req/req_file.py): a '#' at
 # the start or after whitespace begins a comment; a line ending in a backslash
 # is joined to the next, unless it is a comment itself; the first two lines may
@@ -91,7 +110,8 @@ CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f\x7f]")
 # a space, so a backslash is allowed only where both readings agree: after a
 # space, at the end of a pin or hash line, before a hash line.
 PIN_LINE = re.compile(
-    r"[A-Za-z0-9][A-Za-z0-9._-]*==[^ \\]+(?: ;[^\\#]+?)?(?: --hash=sha256:[0-9a-f]{64})*(?: \\)?"
+    r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?==[^ \\]+(?: ; [^\\#]+?)?"
+    r"(?: --hash=sha256:[0-9a-f]{64})*(?: \\)?"
 )
 HASH_LINE = re.compile(r" +--hash=sha256:[0-9a-f]{64}(?: \\)?")
 COMMENT_LINE = re.compile(r" *#[^\\]*")
@@ -126,7 +146,14 @@ def read_lock(path: Path) -> list[Entry]:
         raise LockError(f"{path}: not plain ASCII, as pip-compile writes it")
     if any(line.startswith(b"#") and CODING.search(line) for line in data.split(b"\n")[:2]):
         raise LockError(f"{path}: declares an encoding, which pip-compile never writes")
-    check_layout(path, data.replace(b"\r\n", b"\n").split(b"\n"))
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")
+    for number, line in enumerate(lines):
+        control = CONTROL.search(line)
+        if control:
+            code = control.group()[0]
+            raise LockError(f"{path}:{number + 1}: a control character (0x{code:02x})")
+        if len(line) > MAX_LINE:
+            raise LockError(f"{path}:{number + 1}: a line longer than {MAX_LINE} characters")
     entries: list[Entry] = []
     for first, last, text in logical_lines(data.decode("ascii").splitlines()):
         text = COMMENT.sub("", text).strip()
@@ -137,23 +164,30 @@ def read_lock(path: Path) -> list[Entry]:
             raise LockError(f"{path}:{first + 1}: {describe(text)}")
         if ARCHIVE.search(match["version"]):
             raise LockError(f"{path}:{first + 1}: pip would read this version as a local archive")
+        if match["marker"] and not plain_marker(match["marker"]):
+            raise LockError(f"{path}:{first + 1}: a marker pip and uv may read differently")
         name = canonicalize_name(match["name"])
         if any(entry.name == name for entry in entries):
             raise LockError(f"{path}:{first + 1}: {name} is pinned twice")
         hashes = frozenset(HASH.findall(match["hashes"]))
         entries.append(Entry(name, match["version"], hashes, first, last))
+    # Last, as the parser above says best what is wrong with an entry.
+    check_layout(path, [line.decode("ascii") for line in lines])
     return entries
 
 
-def check_layout(path: Path, lines: list[bytes]) -> None:
+def plain_marker(marker: str) -> bool:
+    """A marker of clauses pip and uv evaluate alike, joined by and/or."""
+    clauses = re.split(r"\s+(?:and|or)\s+", marker.strip())
+    balanced = marker.count("(") == marker.count(")")
+    return balanced and all(MARKER_CLAUSE.fullmatch(clause) for clause in clauses)
+
+
+def check_layout(path: Path, lines: list[str]) -> None:
     """Refuse a line pip, uv and awk could split or join differently."""
     continued = False
-    for number, raw in enumerate(lines):
+    for number, line in enumerate(lines):
         where = f"{path}:{number + 1}"
-        control = CONTROL.search(raw)
-        if control:
-            raise LockError(f"{where}: a control character (0x{control.group()[0]:02x})")
-        line = raw.decode("ascii")
         if continued:
             if not HASH_LINE.fullmatch(line):
                 raise LockError(f"{where}: a continued line must be a --hash line")
@@ -162,13 +196,7 @@ def check_layout(path: Path, lines: list[bytes]) -> None:
             raise LockError(f"{where}: a comment continued onto the next line")
         elif HASH_LINE.fullmatch(line):
             raise LockError(f"{where}: a --hash line outside a pin")
-        elif (
-            line
-            and not COMMENT_LINE.fullmatch(line)
-            and not PIN_LINE.fullmatch(line)
-            and ("\\" in line or line != line.lstrip() or not line.strip())
-        ):
-            # Other lines are refused by the parser below, which names the option.
+        elif line and not COMMENT_LINE.fullmatch(line) and not PIN_LINE.fullmatch(line):
             raise LockError(f"{where}: not a line pip-compile or uv writes")
         continued = line.endswith(" \\")
     if continued:

@@ -249,7 +249,7 @@ REFUSED = {
     "another file": ("-r other.txt\n", "option"),
     "an option inside a continued comment": (
         "# a note \\\n--index-url https://evil.example/simple\n",
-        "a comment continued onto the next line",
+        "the option --index-url is not allowed",
     ),
     "an unpinned name": (f"evil --hash=sha256:{HASH}\n", "not an exact pin"),
     "a URL": (f"evil @ https://evil.example/evil.whl --hash=sha256:{HASH}\n", "not an exact pin"),
@@ -267,8 +267,14 @@ REFUSED = {
     ),
     "a tab, which pip does not split on": (f"evil==1.0\t--hash=sha256:{HASH}\n", "(0x09)"),
     # short options where a marker goes: pip reads them as options
-    "an option as a marker": (f"evil==1.0 ; -C --hash=sha256:{HASH}\n", "not an exact pin"),
-    "editable as a marker": (f"evil==1.0 ; -e --hash=sha256:{HASH}\n", "not an exact pin"),
+    "an option as a marker": (
+        f"evil==1.0 ; -C --hash=sha256:{HASH}\n",
+        "a marker pip and uv may read differently",
+    ),
+    "editable as a marker": (
+        f"evil==1.0 ; -e --hash=sha256:{HASH}\n",
+        "a marker pip and uv may read differently",
+    ),
     "a short option with a password": (
         f"-ihttps://ci:{PASSWORD}@evil.example/simple\n",
         "the option -i is not allowed",
@@ -302,7 +308,7 @@ REFUSED = {
     # a hash pip takes for part of the marker, uv takes for a hash.
     "a hash behind a continued marker": (
         f'evil==1.0 ; python_version>"3"\\\n--hash=sha256:{"b" * 64} --hash=sha256:{HASH}\n',
-        "not a line pip-compile or uv writes",
+        "a marker pip and uv may read differently",
     ),
     "a marker string continued": (
         f'evil==1.0 ; platform_system != "Lin\\\nux" --hash=sha256:{HASH}\n',
@@ -315,14 +321,43 @@ REFUSED = {
     ),
     "a hash split across lines": (
         f"evil==1.0 \\\n    --hash=sha256:{HASH[:32]} \\\n{HASH[32:]}\n",
-        "a continued line must be a --hash line",
+        "only --hash=sha256",
     ),
     "a continuation at the end": (
         f"evil==1.0 \\\n    --hash=sha256:{HASH} \\\n",
         "a continued line must be a --hash line",
     ),
-    "a hash line of its own": (f"    --hash=sha256:{HASH}\n", "a --hash line outside a pin"),
+    "a hash line of its own": (f"    --hash=sha256:{HASH}\n", "the option --hash is not allowed"),
     "a whitespace-only line": ("   \n", "not a line pip-compile or uv writes"),
+    # Markers pip refuses or skips where uv installs.
+    "a variable compared with a variable": (
+        f"evil==1.0 ; python_version == python_version --hash=sha256:{HASH}\n",
+        "a marker pip and uv may read differently",
+    ),
+    "a version that is not one": (
+        f'evil==1.0 ; python_version > "3.x" --hash=sha256:{HASH}\n',
+        "a marker pip and uv may read differently",
+    ),
+    "a compatible-release marker": (
+        f'evil==1.0 ; platform_machine ~= "x86_64" --hash=sha256:{HASH}\n',
+        "a marker pip and uv may read differently",
+    ),
+    "two literals": (
+        f'evil==1.0 ; "a" == "b" --hash=sha256:{HASH}\n',
+        "a marker pip and uv may read differently",
+    ),
+    "an empty marker": (f"evil==1.0 ; --hash=sha256:{HASH}\n", "not an exact pin"),
+    "a name ending in a dash": (f"evil-==1.0 --hash=sha256:{HASH}\n", "not an exact pin"),
+    # awk, which lock-check compares with, would keep what pip and uv drop.
+    "a comment after the hashes": (
+        f"evil==1.0 --hash=sha256:{HASH} # --hash=sha256:{'d' * 64}\n",
+        "not a line pip-compile or uv writes",
+    ),
+    "two spaces between hashes": (
+        f"evil==1.0 --hash=sha256:{HASH}  --hash=sha256:{'d' * 64}\n",
+        "not a line pip-compile or uv writes",
+    ),
+    "a very long line": ("evil==1.0 ;" + " " * 5000 + "x\n", "a line longer than 4096"),
 }
 
 
