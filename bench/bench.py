@@ -33,7 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIER = str(Path(sys.executable).with_name("copier"))
@@ -70,6 +70,8 @@ peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"seconds": seconds, "peak_kib": peak, "code": done.returncode,
                   "tail": (done.stdout + done.stderr)[-2000:]}))
 """
+
+T = TypeVar("T")
 
 
 class Sample(NamedTuple):
@@ -152,41 +154,40 @@ def lock_once(project: Path, env: dict[str, str]) -> Sample:
     return measure(["make", "lock"], cwd=project, env=env)
 
 
+def backend_figures(backend: str, installs: int) -> tuple[list[str], float, float]:
+    """One backend's rows, and its median first green with a cold and a warm cache."""
+    cold = repeat(installs, lambda tmp: first_green_test(tmp, tmp / "cache", backend))
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
+        with tempfile.TemporaryDirectory(prefix="bench-") as warmup:
+            first_green_test(Path(warmup), Path(cache), backend)  # fill the cache, untimed
+
+        def green_then_lock(tmp: Path) -> tuple[Steps, Sample]:
+            green = first_green_test(tmp, Path(cache), backend)
+            return green, lock_once(tmp / "project", install_env(Path(cache)))
+
+        runs = repeat(installs, green_then_lock)
+    warm = [green for green, _ in runs]
+    rows = [
+        row(f"first green, {backend}, cold cache", [c.total for c in cold]),
+        row(f"first green, {backend}, warm cache", [w.total for w in warm]),
+        row(f"… of which `make install`, {backend}, warm", [w.install for w in warm]),
+        row(f"… of which `make test`, {backend}, warm", [w.test for w in warm]),
+        row(f"`make lock`, {backend} (warm cache, pins kept)", [lock for _, lock in runs]),
+    ]
+    medians = [statistics.median(s.total.seconds for s in samples) for samples in (cold, warm)]
+    return rows, *medians
+
+
 def backend_rows(installs: int) -> list[str]:
-    """First green for both backends with a cold and a warm cache, and `make lock`."""
-    rows = []
-    totals: dict[tuple[str, str], float] = {}
-    for backend in ("pip-tools", "uv"):
-        cold = [
-            first_green_test(Path(tmp), Path(tmp) / "cache", backend)
-            for tmp in temporary_dirs(installs)
-        ]
-        rows.append(row(f"first green, {backend}, cold cache", [c.total for c in cold]))
-        totals[backend, "cold"] = statistics.median(c.total.seconds for c in cold)
-        with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
-            with tempfile.TemporaryDirectory(prefix="bench-") as warmup:
-                first_green_test(Path(warmup), Path(cache), backend)  # fill the cache, untimed
-            warm = []
-            locks = []
-            for tmp in temporary_dirs(installs):
-                warm.append(first_green_test(Path(tmp), Path(cache), backend))
-                locks.append(lock_once(Path(tmp) / "project", install_env(Path(cache))))
-        rows.append(row(f"first green, {backend}, warm cache", [w.total for w in warm]))
-        rows.append(row(f"… of which `make install`, {backend}, warm", [w.install for w in warm]))
-        rows.append(row(f"… of which `make test`, {backend}, warm", [w.test for w in warm]))
-        rows.append(row(f"`make lock`, {backend} (warm cache, pins kept)", locks))
-        totals[backend, "warm"] = statistics.median(w.total.seconds for w in warm)
-    for cache in ("cold", "warm"):
-        ratio = totals["pip-tools", cache] / totals["uv", cache]
-        rows.append(f"| first green, {cache}: pip-tools / uv | | {ratio:.1f}x | | |")
-    return rows
-
-
-def temporary_dirs(count: int):
-    """``count`` fresh temporary folders, one after another."""
-    for _ in range(count):
-        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-            yield tmp
+    """First green for both backends with a cold and a warm cache, `make lock`, and ratios."""
+    pip_rows, pip_cold, pip_warm = backend_figures("pip-tools", installs)
+    uv_rows, uv_cold, uv_warm = backend_figures("uv", installs)
+    return [
+        *pip_rows,
+        *uv_rows,
+        f"| first green, cold: pip-tools / uv | | {pip_cold / uv_cold:.1f}x | | |",
+        f"| first green, warm: pip-tools / uv | | {pip_warm / uv_warm:.1f}x | | |",
+    ]
 
 
 def image_build(workdir: Path, docker: str, base: str) -> tuple[Sample, int]:
@@ -379,7 +380,8 @@ def copy_tag(template: Path, root: Path) -> Sample:
     return sample
 
 
-def repeat(runs: int, once: Callable[[Path], Sample]) -> list[Sample]:
+def repeat(runs: int, once: Callable[[Path], T]) -> list[T]:
+    """``once`` run ``runs`` times, each in a fresh temporary folder."""
     samples = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp:

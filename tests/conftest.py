@@ -90,6 +90,23 @@ def commit_all(project: Path, message: str = "Initial commit") -> None:
     git(project, "commit", "--quiet", "--message", message)
 
 
+def run_make(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def check(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 0, f"{done.args}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
 def render(copie, profile: str, **overrides: object) -> Path:
     """Render ``profile`` (plus overrides) and return the project folder."""
     result = copie.copy(extra_answers={**answers(profile), **overrides})

@@ -17,33 +17,19 @@ import pytest
 import yaml
 from releases import made_from, release
 
-from conftest import commit_all, copier_cli, git, python_path, render
+from conftest import check, commit_all, copier_cli, git, python_path, render, run_make
 from locks import parse_lock
 
 pytestmark = pytest.mark.xdist_group("backends")
 
 TAG = "2.1.0"
 OWNER_README_LINE = "Owned by the churn squad.\n"
+# Run a target on the project as installed, even after a test edits a lock.
+AS_INSTALLED = ("-o", ".venv/.installed", "-o", ".venv/.uv-installed")
 UV_MESSAGES = (
     "make install UV=/path/to/uv",
     "copier update --data lock_backend=pip-tools",
 )
-
-
-def make(project: Path, *args: str, env: dict[str, str] | None = None):
-    return subprocess.run(
-        ["make", "--no-print-directory", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
-
-
-def ok(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, f"{done.args}\n{done.stdout}\n{done.stderr}"
-    return done.stdout + done.stderr
 
 
 def add_dependency(project: Path, line: str = "tabulate>=0.9\n") -> None:
@@ -56,13 +42,13 @@ def uv_project(copie_session) -> Path:
     """A uv project on Python 3.11, installed by its own `make install`."""
     project = render(copie_session, "default", lock_backend="uv")
     commit_all(project)
-    ok(make(project, "install", f"PYTHON={python_path('3.11')}"))
+    check(run_make(project, "install", f"PYTHON={python_path('3.11')}"))
     return project
 
 
 def test_uv_fetches_itself_hash_checked_into_the_venv(uv_project):
     uv = uv_project / ".venv" / "bin" / "uv"
-    shown = ok(subprocess.run([uv, "--version"], capture_output=True, text=True, check=False))
+    shown = check(subprocess.run([uv, "--version"], capture_output=True, text=True, check=False))
     [pin] = parse_lock(uv_project / "requirements" / "uv.txt").items()
     assert pin[0] == "uv"
     assert shown.startswith(f"uv {pin[1].version} ")
@@ -70,10 +56,10 @@ def test_uv_fetches_itself_hash_checked_into_the_venv(uv_project):
     assert not (uv_project / ".venv" / "uv-bootstrap").exists()
     # uv links .venv/bin/uv from its cache, which other projects' installs
     # touch: the install is up to date whatever that file's time says.
-    assert make(uv_project, "--question", "install").returncode == 0
+    assert run_make(uv_project, "--question", "install").returncode == 0
     later = uv.stat().st_mtime + 3600
     os.utime(uv, (later, later))
-    assert make(uv_project, "--question", "install").returncode == 0
+    assert run_make(uv_project, "--question", "install").returncode == 0
 
 
 def test_both_backends_resolve_the_same_pins_and_read_each_others_locks(
@@ -82,11 +68,11 @@ def test_both_backends_resolve_the_same_pins_and_read_each_others_locks(
     # The same new dependency, resolved by uv in one project and by
     # pip-compile (installed in the uv project's venv) in another.
     add_dependency(uv_project)
-    ok(make(uv_project, "lock"))
+    check(run_make(uv_project, "lock"))
     pip_tools_project = render(copie, "default")
     add_dependency(pip_tools_project)
     pip_compile = uv_project / ".venv" / "bin" / "pip-compile"
-    ok(make(pip_tools_project, "lock", f"LOCK_TOOL={pip_compile}"))
+    check(run_make(pip_tools_project, "lock", f"LOCK_TOOL={pip_compile}"))
 
     for name in ("base.txt", "dev.txt"):
         by_uv = uv_project / "requirements" / name
@@ -99,9 +85,9 @@ def test_both_backends_resolve_the_same_pins_and_read_each_others_locks(
     # pip installs the lock uv wrote, every hash checked...
     python = python_path("3.11")
     venv = tmp_path / "pip-venv"
-    ok(subprocess.run([python, "-m", "venv", venv], capture_output=True, text=True, check=False))
+    check(subprocess.run([python, "-m", "venv", venv], capture_output=True, text=True, check=False))
     pip = [venv / "bin" / "python", "-m", "pip", "--disable-pip-version-check"]
-    ok(
+    check(
         subprocess.run(
             [
                 *pip,
@@ -116,11 +102,11 @@ def test_both_backends_resolve_the_same_pins_and_read_each_others_locks(
             check=False,
         )
     )
-    ok(subprocess.run([*pip, "check"], capture_output=True, text=True, check=False))
+    check(subprocess.run([*pip, "check"], capture_output=True, text=True, check=False))
     # ...and uv syncs the one pip-compile wrote.
     uv = uv_project / ".venv" / "bin" / "uv"
     synced = tmp_path / "uv-venv"
-    ok(
+    check(
         subprocess.run(
             [uv, "venv", "--quiet", "--python", python, synced],
             capture_output=True,
@@ -128,7 +114,7 @@ def test_both_backends_resolve_the_same_pins_and_read_each_others_locks(
             check=False,
         )
     )
-    ok(
+    check(
         subprocess.run(
             [
                 uv,
@@ -146,7 +132,7 @@ def test_both_backends_resolve_the_same_pins_and_read_each_others_locks(
         )
     )
     for environment in (venv, synced):
-        ok(
+        check(
             subprocess.run(
                 [environment / "bin" / "python", "-c", "import sklearn, tabulate"],
                 capture_output=True,
@@ -165,17 +151,36 @@ def test_the_uv_lock_check_flags_a_stale_lock_and_a_rogue_uv_hash(uv_project):
     try:
         rogue = "0" * 64
         uv_lock.write_text(genuine.replace(" \\\n", f" \\\n    --hash=sha256:{rogue} \\\n", 1))
-        done = make(uv_project, "-o", ".venv/.installed", "-o", ".venv/.uv-installed", "lock-check")
+        done = run_make(uv_project, *AS_INSTALLED, "lock-check")
         assert done.returncode != 0
         assert "requirements/uv.txt: uv==" in done.stderr
         assert rogue in done.stderr
         uv_in = uv_project / "requirements" / "uv.in"
         uv_in.write_text(uv_in.read_text() + "uv<0.13\n")  # an older uv
-        done = make(uv_project, "-o", ".venv/.installed", "-o", ".venv/.uv-installed", "lock-check")
+        done = run_make(uv_project, *AS_INSTALLED, "lock-check")
         assert done.returncode != 0
         assert "requirements/uv.txt is stale; run 'make lock'" in done.stderr
     finally:
         git(uv_project, "checkout", "--quiet", "--", "requirements")
+
+
+def test_a_committed_uv_config_cannot_move_the_index(uv_project, tmp_path):
+    """uv reads uv.toml and [tool.uv] from the project, pip reads no project
+    file: the Makefile's uv ignores them, so a commit cannot redirect it."""
+    for config, text in {
+        "uv.toml": '[pip]\nindex-url = "http://127.0.0.1:9/simple"\n',
+        "pyproject.toml": '\n[tool.uv.pip]\nindex-url = "http://127.0.0.1:9/simple"\n',
+    }.items():
+        path = uv_project / config
+        path.write_text((path.read_text() if path.exists() else "") + text)
+        try:
+            # An empty cache: every package page must come from an index.
+            cache = {"UV_CACHE_DIR": str(tmp_path / config)}
+            check(run_make(uv_project, *AS_INSTALLED, "lock", env=cache))
+        finally:
+            git(uv_project, "checkout", "--quiet", "--", ".")
+            git(uv_project, "clean", "-fdq")
+        assert git(uv_project, "status", "--porcelain") == ""
 
 
 def test_a_line_hidden_from_pip_never_reaches_uv(uv_project):
@@ -198,17 +203,15 @@ def test_a_line_hidden_from_pip_never_reaches_uv(uv_project):
         for how, text in hidden.items():
             assert text != genuine, how
             uv_lock.write_text(text)
-            done = make(uv_project, "install")
+            done = run_make(uv_project, "install")
             assert done.returncode != 0, how
             assert "requirements/uv.txt:" in done.stderr, how
             assert uv.read_bytes() == before, how
-            done = make(
-                uv_project, "-o", ".venv/.installed", "-o", ".venv/.uv-installed", "lock-check"
-            )
+            done = run_make(uv_project, *AS_INSTALLED, "lock-check")
             assert done.returncode != 0, how
     finally:
         git(uv_project, "checkout", "--quiet", "--", "requirements")
-        ok(make(uv_project, "install", f"PYTHON={python_path('3.11')}"))
+        check(run_make(uv_project, "install", f"PYTHON={python_path('3.11')}"))
 
 
 def test_a_missing_uv_is_a_clear_error_and_installs_nothing(copie, tmp_path):
@@ -216,7 +219,7 @@ def test_a_missing_uv_is_a_clear_error_and_installs_nothing(copie, tmp_path):
     python = f"PYTHON={python_path('3.11')}"
 
     # A uv the owner named that does not exist.
-    done = make(project, "install", python, "UV=/nowhere/uv")
+    done = run_make(project, "install", python, "UV=/nowhere/uv")
     assert done.returncode != 0
     assert "error: uv cannot be run: '/nowhere/uv'." in done.stderr
     for message in UV_MESSAGES:
@@ -231,7 +234,7 @@ def test_a_missing_uv_is_a_clear_error_and_installs_nothing(copie, tmp_path):
         "PIP_NO_CACHE_DIR": "1",
         "PIP_RETRIES": "0",
     }
-    done = make(project, "install", python, env=offline)
+    done = run_make(project, "install", python, env=offline)
     assert done.returncode != 0
     assert "error: could not fetch uv with" in done.stderr
     for message in UV_MESSAGES:
@@ -245,14 +248,14 @@ def test_a_missing_uv_is_a_clear_error_and_installs_nothing(copie, tmp_path):
     broken.write_bytes(b"\x7fELF not a program")
     broken.chmod(0o755)
     (project / ".venv" / ".uv-installed").touch()
-    done = make(project, "install", python)
+    done = run_make(project, "install", python)
     assert done.returncode != 0
     assert "error: uv cannot be run: '.venv/bin/uv'." in done.stderr
     assert not (project / ".venv" / ".installed").exists()
 
     # A missing Python is refused before anything is fetched or created.
     fresh = render(copie, "default", lock_backend="uv")
-    done = make(fresh, "install", "PYTHON=python3.11-does-not-exist")
+    done = run_make(fresh, "install", "PYTHON=python3.11-does-not-exist")
     assert done.returncode != 0
     assert "is not a working Python 3.11" in done.stderr
     assert not (fresh / ".venv").exists()
@@ -274,7 +277,7 @@ def test_switching_backend_through_copier_update_keeps_the_owners_edits(
     # The owner adds a dependency (locked by pip-compile), a module and a line.
     add_dependency(project, "tomli-w>=1.0\n")
     pip_compile = uv_project / ".venv" / "bin" / "pip-compile"
-    ok(make(project, "lock", f"LOCK_TOOL={pip_compile}"))
+    check(run_make(project, "lock", f"LOCK_TOOL={pip_compile}"))
     (project / "src" / package / "report.py").write_text('"""The owner\'s module."""\n')
     readme = project / "README.md"
     readme.write_text(readme.read_text() + "\n" + OWNER_README_LINE)
@@ -283,7 +286,7 @@ def test_switching_backend_through_copier_update_keeps_the_owners_edits(
         name: (project / "requirements" / name).read_bytes() for name in ("base.txt", "dev.txt")
     }
 
-    ok(
+    check(
         copier_cli(
             "update", "--defaults", "--vcs-ref", TAG, "--data", "lock_backend=uv", cwd=project
         )
@@ -301,8 +304,8 @@ def test_switching_backend_through_copier_update_keeps_the_owners_edits(
     assert not list(project.rglob("*.rej"))
     commit_all(project, "Switch to uv")
 
-    ok(make(project, "install", f"PYTHON={python_path('3.11')}"))
-    ok(
+    check(run_make(project, "install", f"PYTHON={python_path('3.11')}"))
+    check(
         subprocess.run(
             [project / ".venv" / "bin" / "python", "-c", f"import tomli_w, {package}.report"],
             capture_output=True,
@@ -311,11 +314,11 @@ def test_switching_backend_through_copier_update_keeps_the_owners_edits(
         )
     )
     # uv resolves the pip-compile locks to the same pins and hashes: no relock.
-    ok(make(project, "lock-check"))
+    check(run_make(project, "lock-check"))
     assert git(project, "status", "--porcelain") == ""
 
     # And back: uv's files go, pip-compile (locked in dev.txt) locks again.
-    ok(
+    check(
         copier_cli(
             "update",
             "--defaults",
@@ -331,9 +334,9 @@ def test_switching_backend_through_copier_update_keeps_the_owners_edits(
     assert "LOCK_TOOL ?= $(BIN)/pip-compile" in (project / "Makefile").read_text()
     assert OWNER_README_LINE in readme.read_text()
     commit_all(project, "Back to pip-tools")
-    ok(make(project, "lock"))
+    check(run_make(project, "lock"))
     assert {name: (project / "requirements" / name).read_bytes() for name in locks} == locks
-    ok(make(project, "lock-check"))
+    check(run_make(project, "lock-check"))
 
 
 def test_every_lock_file_header_names_make_lock(uv_project):

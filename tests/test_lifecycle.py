@@ -16,7 +16,7 @@ import pytest
 from osv_server import REQUESTS_VERIFY_FALSE, serving
 from packaging.utils import canonicalize_name
 
-from conftest import commit_all, git, python_path, render
+from conftest import check, commit_all, git, python_path, render, run_make
 from locks import parse_lock
 from profiles import INSTALL_PROFILES, answers
 
@@ -36,23 +36,6 @@ for cell in json.load(open(sys.argv[1]))["cells"]:
     if last is not None:
         print(repr(eval(compile(ast.Expression(last.value), "<cell>", "eval"), scope)))
 """
-
-
-def run_make(
-    project: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["make", "--no-print-directory", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def check(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 0, f"{done.args}\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 def installed_versions(project: Path) -> dict[str, str]:

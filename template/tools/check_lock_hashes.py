@@ -369,11 +369,13 @@ class Reader:
                     return None
                 if attempt == ATTEMPTS or (error.code < 500 and error.code != 429):
                     raise LockError(f"{index.shown} answered HTTP {error.code}") from None
-            except (ValueError, http.client.HTTPException):
+            except (ValueError, http.client.InvalidURL):
                 raise LockError(f"could not read {index.shown}: not a valid URL") from None
-            except OSError as error:
+            except (OSError, http.client.HTTPException) as error:
+                # A server that hangs up or answers garbage is a dropped
+                # connection too (RemoteDisconnected, BadStatusLine).
                 if attempt == ATTEMPTS:
-                    reason = getattr(error, "reason", error)
+                    reason = getattr(error, "reason", None) or error
                     raise LockError(f"could not read {index.shown}: {reason}") from None
             pause(attempt)
         raise LockError(f"could not read {index.shown}")  # every attempt failed

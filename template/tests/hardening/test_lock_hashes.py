@@ -48,6 +48,8 @@ class Index(BaseHTTPRequestHandler):
     status: ClassVar[int] = 200
     # Answers with this many 503s before the real page: a busy index.
     failures_first: ClassVar[int] = 0
+    # Hangs up without an answer this many times first: a dropped connection.
+    hang_ups_first: ClassVar[int] = 0
     authorization: ClassVar[str | None] = None
 
     def do_GET(self) -> None:
@@ -60,6 +62,10 @@ class Index(BaseHTTPRequestHandler):
         if Index.failures_first:
             Index.failures_first -= 1
             self.send_error(503)
+            return
+        if Index.hang_ups_first:
+            Index.hang_ups_first -= 1
+            self.close_connection = True
             return
         parts = self.path.strip("/").split("/")
         if parts[0] == "files" and parts[-1] in FILES:
@@ -96,7 +102,7 @@ class Index(BaseHTTPRequestHandler):
 @pytest.fixture
 def index() -> Iterator[str]:
     Index.style, Index.status, Index.authorization = "json", 200, None
-    Index.failures_first = 0
+    Index.failures_first = Index.hang_ups_first = 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), Index)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -188,6 +194,22 @@ def test_a_busy_index_is_asked_again(index, check):
     # Two failed answers, each followed by a pause before asking again.
     assert len(check.pauses) == 2
     assert set(check.pauses) <= {1, 2}
+
+
+def test_a_dropped_connection_is_tried_again(index, check):
+    Index.hang_ups_first = 2  # the third attempt is answered
+    done = check(index, GENUINE)
+    assert done.returncode == 0, done.stderr
+    assert len(check.pauses) == 2
+
+
+def test_an_index_that_keeps_hanging_up_fails_the_check(index, check):
+    Index.hang_ups_first = 100
+    done = check(index, GENUINE)
+    assert done.returncode == 1
+    assert "could not read http://127.0.0.1" in done.stderr
+    assert "closed connection without response" in done.stderr
+    assert set(check.pauses) == {1, 2}
 
 
 def test_an_unreachable_index_fails_the_check(check):
