@@ -112,7 +112,16 @@ def relock_uv(upgrade: bool) -> None:
             quiet=True,
         )
         uv = Path(sys.executable).with_name("uv")
-        command = ["make", "--no-print-directory", "lock", f"UV={uv}", f"PYTHON={python}"]
+        # The project has no .venv: its hash check runs on the relock venv's Python.
+        checker = pip_compile_for(version).with_name("python")
+        command = [
+            "make",
+            "--no-print-directory",
+            "lock",
+            f"UV={uv}",
+            f"PYTHON={python}",
+            f"CHECK_HASHES={checker} tools/check_lock_hashes.py",
+        ]
         if upgrade:
             command.append("UPGRADE=1")
         subprocess.run(command, cwd=project, check=True)

@@ -1,35 +1,91 @@
-"""Data in and out: the example data set and the CSV files between steps."""
+"""Data in: the example data set, loaded into a database and read back by query.
+
+The example stands in for a warehouse: on first use, :func:`ensure_source`
+loads scikit-learn's bundled breast-cancer data into the ``samples`` table of
+the project's database (``DATABASE_URL``; an SQLite file by default). The
+pipeline then reads it with :func:`extract`. Replace both with your own
+tables and queries, built the same way: SQLAlchemy Core with bound values,
+never SQL text put together from strings.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
+from sqlalchemy import Column, Engine, Float, Integer, MetaData, Table, Text, func, select
 
 TARGET = "target"
+ID = "sample_id"
+COHORT = "cohort"
+# Columns that identify or group a row; they are not features of the model.
+KEYS = (ID, COHORT)
+# Where each sample was collected: the filter of `run --cohort`.
+COHORTS = ("north", "south", "east")
+
+# The ten measurements of a cell nucleus, each as mean, error and worst value.
+MEASUREMENTS = (
+    "radius",
+    "texture",
+    "perimeter",
+    "area",
+    "smoothness",
+    "compactness",
+    "concavity",
+    "concave_points",
+    "symmetry",
+    "fractal_dimension",
+)
+FEATURES = (
+    *(f"mean_{name}" for name in MEASUREMENTS),
+    *(f"{name}_error" for name in MEASUREMENTS),
+    *(f"worst_{name}" for name in MEASUREMENTS),
+)
+
+metadata = MetaData()
+samples = Table(
+    "samples",
+    metadata,
+    Column(ID, Integer, primary_key=True, autoincrement=False),
+    Column(COHORT, Text, nullable=False),
+    *(Column(name, Float, nullable=False) for name in FEATURES),
+    Column(TARGET, Integer, nullable=False),
+)
 
 
 def load_dataset() -> pd.DataFrame:
-    """Return the example data set: features and a binary ``target`` column.
+    """Return the example data set: an id, a cohort, the features and a binary ``target``.
 
     The Wisconsin breast-cancer data ships inside scikit-learn, so the pipeline
-    runs offline. Replace this function to read your own source.
+    runs offline.
     """
-    bunch = load_breast_cancer(as_frame=True)
-    frame = bunch.frame
-    # Column names with spaces are awkward in code and in CSV headers.
+    frame = load_breast_cancer(as_frame=True).frame
+    # Column names with spaces are awkward in code, in SQL and in CSV headers.
     frame.columns = [str(name).replace(" ", "_") for name in frame.columns]
+    frame.insert(0, ID, range(1, len(frame) + 1))
+    frame.insert(1, COHORT, [COHORTS[index % len(COHORTS)] for index in range(len(frame))])
     return frame
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` to ``path`` without the index and return the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
-    return path
+def ensure_source(engine: Engine) -> int:
+    """Create and fill the ``samples`` table once; return how many rows it holds."""
+    metadata.create_all(engine, tables=[samples])
+    with engine.begin() as connection:
+        count = connection.execute(select(func.count()).select_from(samples)).scalar_one()
+        if count == 0:
+            rows = load_dataset().to_dict("records")
+            connection.execute(samples.insert(), rows)
+            count = len(rows)
+    return int(count)
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """Read a CSV written by :func:`write_csv`."""
-    return pd.read_csv(path)
+def extract(engine: Engine, cohort: str | None = None) -> pd.DataFrame:
+    """Read the samples, only those of ``cohort`` when given (a bound parameter)."""
+    query = select(samples).order_by(samples.c[ID])
+    if cohort is not None:
+        query = query.where(samples.c[COHORT] == cohort)
+    with engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+    # SQLAlchemy names columns with a str subclass, which scikit-learn does not
+    # take as feature names: the model would then not check them when scoring.
+    frame.columns = [str(name) for name in frame.columns]
+    return frame

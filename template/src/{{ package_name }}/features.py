@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from .data import TARGET
+from .data import KEYS, TARGET
 
 
 class Split(NamedTuple):
@@ -25,8 +25,8 @@ def split(frame: pd.DataFrame, test_size: float = 0.25, seed: int = 42) -> Split
 
 
 def features_and_target(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Separate the feature columns from the ``target`` column."""
-    return frame.drop(columns=[TARGET]), frame[TARGET]
+    """Separate the feature columns from the ``target`` column (ids and cohorts are neither)."""
+    return frame.drop(columns=[TARGET, *KEYS], errors="ignore"), frame[TARGET]
 
 
 def preprocessor() -> StandardScaler:

@@ -21,8 +21,22 @@ class ProjectPaths:
         return self.root / "data" / "raw"
 
     @property
+    def interim_data(self) -> Path:
+        return self.root / "data" / "interim"
+
+    @property
     def processed_data(self) -> Path:
         return self.root / "data" / "processed"
+
+    @property
+    def data_folders(self) -> list[Path]:
+        """The folders whose files are encrypted when DATA_ENCRYPTION_KEY is set."""
+        return [self.raw_data, self.interim_data, self.processed_data]
+
+    @property
+    def database(self) -> Path:
+        """The embedded SQLite database, used when DATABASE_URL is not set."""
+        return self.root / "data" / "warehouse.sqlite"
 
     @property
     def models(self) -> Path:
@@ -34,6 +48,6 @@ class ProjectPaths:
 
     def create(self) -> ProjectPaths:
         """Create every output folder that does not exist yet."""
-        for folder in (self.raw_data, self.processed_data, self.models, self.reports):
+        for folder in (*self.data_folders, self.models, self.reports):
             folder.mkdir(parents=True, exist_ok=True)
         return self

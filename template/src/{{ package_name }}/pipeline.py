@@ -1,15 +1,18 @@
-"""The project's main job, end to end: data -> features -> model -> report."""
+"""The project's main job, end to end: database -> checked data -> features -> model -> report."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
 from typing import NamedTuple
 
-from . import data, features, model
+import pandas as pd
+
+from . import data, features, model, schema
 from .config import Settings
-from .hardening import model_store, webhook
+from .hardening import database, datafiles, model_store, runs, validation, webhook
 from .paths import ProjectPaths
 
 log = logging.getLogger(__name__)
@@ -20,36 +23,71 @@ METRICS_FILE = "metrics.json"
 
 class RunResult(NamedTuple):
     paths: ProjectPaths
+    run_id: int
     metrics: dict[str, float]
     model_path: Path
     metrics_path: Path
 
 
-def run(paths: ProjectPaths, settings: Settings, seed: int = 42) -> RunResult:
+def run(
+    paths: ProjectPaths,
+    settings: Settings,
+    seed: int = 42,
+    label: str | None = None,
+    cohort: str | None = None,
+) -> RunResult:
     """Run every step and return where the results were written."""
-    paths.create()
+    keys = settings.data_keys()
+    # Typed by a person: refused early if no database could store it as given.
+    for value, what in ((label, "the run label"), (cohort, "the cohort")):
+        if value is not None:
+            database.check_text(value, what)
+    engine = database.connect(settings.database(), paths.database)
+    try:
+        data.ensure_source(engine)
+        # Checked before anything is written: a bad row stops the run here.
+        raw = validation.check(data.extract(engine, cohort=cohort), schema.SAMPLES, "table samples")
+        paths.create()
+        written = datafiles.write_frame(raw, paths.raw_data / "samples.csv", keys)
+        log.info("Wrote %d rows of raw data to %s", len(raw), written)
 
-    raw = data.write_csv(data.load_dataset(), paths.raw_data / "breast_cancer.csv")
-    log.info("Wrote raw data to %s", raw)
+        split = features.split(raw, seed=seed)
+        datafiles.write_frame(split.train, paths.processed_data / "train.csv", keys)
+        datafiles.write_frame(split.test, paths.processed_data / "test.csv", keys)
+        log.info("Split %d training and %d test rows", len(split.train), len(split.test))
 
-    split = features.split(data.read_csv(raw), seed=seed)
-    data.write_csv(split.train, paths.processed_data / "train.csv")
-    data.write_csv(split.test, paths.processed_data / "test.csv")
-    log.info("Split %d training and %d test rows", len(split.train), len(split.test))
+        fitted = model.train(*features.features_and_target(split.train), seed=seed)
+        model_path = paths.models / MODEL_FILE
+        digest = model_store.save_model(fitted, model_path, settings.signing_key())
+        log.info("Saved model to %s (sha256 %s)", model_path, digest)
 
-    fitted = model.train(*features.features_and_target(split.train), seed=seed)
-    model_path = paths.models / MODEL_FILE
-    digest = model_store.save_model(fitted, model_path)
-    log.info("Saved model to %s (sha256 %s)", model_path, digest)
+        # Score the model as it was saved, so the report describes the file on disk.
+        reloaded = model_store.load_model(
+            model_path, trusted=settings.trusted_model_types, signing_key=settings.signing_key()
+        )
+        metrics = model.evaluate(reloaded, *features.features_and_target(split.test))
+        metrics_path = paths.reports / METRICS_FILE
+        metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        log.info("Wrote metrics to %s: %s", metrics_path, metrics)
 
-    # Score the model as it was saved, so the report describes the file on disk.
-    reloaded = model_store.load_model(model_path, trusted=settings.trusted_model_types)
-    metrics = model.evaluate(reloaded, *features.features_and_target(split.test))
-    metrics_path = paths.reports / METRICS_FILE
-    metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    log.info("Wrote metrics to %s: %s", metrics_path, metrics)
+        run_id = runs.record(
+            engine,
+            label=label,
+            cohort=cohort,
+            rows=len(raw),
+            input_sha256=fingerprint(raw),
+            model_sha256=digest,
+            metrics=metrics,
+        )
+    finally:
+        engine.dispose()
 
     if settings.metrics_webhook_url is not None and settings.metrics_webhook_token is not None:
         webhook.post_metrics(settings.metrics_webhook_url, settings.metrics_webhook_token, metrics)
 
-    return RunResult(paths, metrics, model_path, metrics_path)
+    return RunResult(paths, run_id, metrics, model_path, metrics_path)
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """SHA-256 of the input as CSV: the same rows give the same fingerprint."""
+    return hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()

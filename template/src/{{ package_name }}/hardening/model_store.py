@@ -1,10 +1,18 @@
 """Saving and loading models so that a swapped or altered file is refused.
 
 Models are stored with skops, whose format rebuilds objects from an allow-list
-of types instead of running pickle's arbitrary code. Next to each model file
-lies ``<name>.sha256`` in ``sha256sum`` format (``sha256sum -c`` checks it too);
-loading compares the hash of the exact bytes it is about to read, before any of
-them are parsed.
+of types instead of running pickle's arbitrary code. Beside each model file
+lies one of two side files, checked against the exact bytes about to be read,
+before any of them are parsed:
+
+- with ``MODEL_SIGNING_KEY`` set, ``<name>.hmac``: an HMAC-SHA256 of the
+  model under that key. Only someone holding the key can make a pair that
+  passes, so a model and side file copied from another project, or written
+  by anyone who can write to ``models/`` but cannot read the key, is refused.
+  With a key set, a model that is not signed is refused too.
+- without a key, ``<name>.sha256`` in ``sha256sum`` format (``sha256sum -c``
+  checks it too). It catches a damaged or half-replaced file; anyone who can
+  replace the model can replace its checksum as well.
 """
 
 from __future__ import annotations
@@ -17,29 +25,57 @@ from pathlib import Path
 import skops.io as sio
 from sklearn.pipeline import Pipeline
 
+from .encryption import write_atomically
+
+HMAC_FORMAT = "hmac-sha256"
+
 
 class ModelIntegrityError(RuntimeError):
-    """The model file is missing its checksum or does not match it."""
+    """The model file is missing its side file or does not match it."""
 
 
 def checksum_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name + ".sha256")
 
 
-def save_model(model: Pipeline, path: Path) -> str:
-    """Write ``model`` to ``path`` with its SHA-256 beside it; return the digest."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def signature_path(model_path: Path) -> Path:
+    return model_path.with_name(model_path.name + ".hmac")
+
+
+def key_id(key: bytes) -> str:
+    """Which key signed a model, without revealing the key."""
+    return hmac.new(key, b"model-signing-key-id", hashlib.sha256).hexdigest()[:16]
+
+
+def sign(payload: bytes, key: bytes) -> str:
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def save_model(model: Pipeline, path: Path, signing_key: bytes | None = None) -> str:
+    """Write ``model`` with its side file (signed with a key); return its SHA-256."""
     payload = sio.dumps(model)
     digest = hashlib.sha256(payload).hexdigest()
-    path.write_bytes(payload)
-    checksum_path(path).write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    # The model first: a crash between the two leaves a pair that fails to load.
+    write_atomically(path, payload)
+    if signing_key is not None:
+        line = f"{HMAC_FORMAT} {key_id(signing_key)} {sign(payload, signing_key)}  {path.name}\n"
+        write_atomically(signature_path(path), line.encode("utf-8"))
+        checksum_path(path).unlink(missing_ok=True)
+    else:
+        write_atomically(checksum_path(path), f"{digest}  {path.name}\n".encode())
+        signature_path(path).unlink(missing_ok=True)
     return digest
 
 
 def recorded_digest(model_path: Path) -> str:
-    """Return the digest recorded for ``model_path``, or raise if there is none."""
+    """Return the SHA-256 recorded for ``model_path``, or raise if there is none."""
     manifest = checksum_path(model_path)
     if not manifest.is_file():
+        if signature_path(model_path).is_file():
+            raise ModelIntegrityError(
+                f"{model_path.name}: signed, and MODEL_SIGNING_KEY is not set; "
+                "set it to load this model"
+            )
         raise ModelIntegrityError(
             f"{model_path.name}: no checksum file {manifest.name}; refusing an unknown model"
         )
@@ -49,12 +85,32 @@ def recorded_digest(model_path: Path) -> str:
     return fields[0]
 
 
-def load_model(path: Path, trusted: Sequence[str] = ()) -> Pipeline:
-    """Load a model saved by :func:`save_model`, after checking its SHA-256.
+def _check_signature(path: Path, payload: bytes, key: bytes) -> None:
+    side = signature_path(path)
+    if not side.is_file():
+        raise ModelIntegrityError(
+            f"{path.name}: not signed ({side.name} is missing) while MODEL_SIGNING_KEY is "
+            "set; refusing a model that anyone could have written"
+        )
+    fields = side.read_text(encoding="utf-8").split()
+    if len(fields) != 4 or fields[0] != HMAC_FORMAT or fields[3] != path.name:
+        raise ModelIntegrityError(f"{side.name}: not a signature line for {path.name}")
+    if not hmac.compare_digest(fields[1], key_id(key)):
+        raise ModelIntegrityError(
+            f"{path.name}: signed with another key than MODEL_SIGNING_KEY; refusing it"
+        )
+    if not hmac.compare_digest(sign(payload, key), fields[2]):
+        raise ModelIntegrityError(
+            f"{path.name}: its signature does not match; the file was altered or replaced"
+        )
 
-    ``trusted`` names the types beyond skops' defaults the model may hold
-    (``Settings.trusted_model_types``); anything else in the file is refused.
-    """
+
+def verified_bytes(path: Path, signing_key: bytes | None = None) -> bytes:
+    """The model file's bytes, once they match their signature (or checksum)."""
+    if signing_key is not None:
+        payload = path.read_bytes()
+        _check_signature(path, payload, signing_key)
+        return payload
     expected = recorded_digest(path)
     payload = path.read_bytes()
     actual = hashlib.sha256(payload).hexdigest()
@@ -63,4 +119,15 @@ def load_model(path: Path, trusted: Sequence[str] = ()) -> Pipeline:
             f"{path.name}: SHA-256 {actual} does not match the recorded {expected}; "
             "the file was altered or replaced"
         )
-    return sio.loads(payload, trusted=list(trusted))
+    return payload
+
+
+def load_model(
+    path: Path, trusted: Sequence[str] = (), signing_key: bytes | None = None
+) -> Pipeline:
+    """Load a model saved by :func:`save_model`, after checking its side file.
+
+    ``trusted`` names the types beyond skops' defaults the model may hold
+    (``Settings.trusted_model_types``); anything else in the file is refused.
+    """
+    return sio.loads(verified_bytes(path, signing_key), trusted=list(trusted))

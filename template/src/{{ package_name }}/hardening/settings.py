@@ -26,6 +26,9 @@ from pydantic import SecretStr, ValidationError, field_validator, model_validato
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .database import check_url
+from .encryption import DataKeys, parse_key, parse_keys
+
 ENV_FILE = Path(".env")
 
 log = logging.getLogger(__name__)
@@ -120,6 +123,15 @@ class HardenedSettings(BaseSettings):
     # The URL itself may carry credentials, so it is secret too.
     metrics_webhook_url: SecretStr | None = None
     metrics_webhook_token: SecretStr | None = None
+    # Where the pipeline reads its input and records its runs; unset means
+    # the embedded SQLite file data/warehouse.sqlite. Secret: URLs hold passwords.
+    database_url: SecretStr | None = None
+    # Data files under data/ are encrypted with this key (`make keygen`);
+    # older keys, comma-separated, stay readable until `make rotate-keys`.
+    data_encryption_key: SecretStr | None = None
+    data_encryption_previous_keys: SecretStr | None = None
+    # Models are signed with this key (HMAC-SHA256) and refused unsigned.
+    model_signing_key: SecretStr | None = None
 
     # Extension points, set by the project's Settings in config.py.
     redaction_patterns: ClassVar[tuple[str, ...]] = ()
@@ -140,6 +152,27 @@ class HardenedSettings(BaseSettings):
         if token is not None:
             check_webhook_token(token.get_secret_value())
         return token
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_usable(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None:
+            check_url(url.get_secret_value())
+        return url
+
+    @field_validator("data_encryption_key", "model_signing_key")
+    @classmethod
+    def _key_is_well_formed(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None:
+            parse_key(key.get_secret_value())
+        return key
+
+    @field_validator("data_encryption_previous_keys")
+    @classmethod
+    def _previous_keys_are_well_formed(cls, keys: SecretStr | None) -> SecretStr | None:
+        if keys is not None:
+            parse_keys(None, keys.get_secret_value())
+        return keys
 
     @model_validator(mode="after")
     def _webhook_has_a_token(self) -> Self:
@@ -168,6 +201,21 @@ class HardenedSettings(BaseSettings):
             f"{name.upper()} cannot be changed once the settings are read; make new settings"
         )
 
+    def data_keys(self) -> DataKeys:
+        """The data encryption keys; encryption is off without DATA_ENCRYPTION_KEY."""
+        return parse_keys(
+            _reveal(self.data_encryption_key), _reveal(self.data_encryption_previous_keys)
+        )
+
+    def signing_key(self) -> bytes | None:
+        """The model signing key, or ``None`` to check models by SHA-256 only."""
+        key = _reveal(self.model_signing_key)
+        return parse_key(key) if key else None
+
+    def database(self) -> str | None:
+        """``DATABASE_URL``, or ``None`` for the embedded SQLite file."""
+        return _reveal(self.database_url)
+
     def secret_values(self) -> list[str]:
         """Every secret value that is set, for the log redaction filter.
 
@@ -180,7 +228,14 @@ class HardenedSettings(BaseSettings):
             if isinstance(value, SecretStr) and value.get_secret_value():
                 values.append(value.get_secret_value())
                 values += _url_parts(value.get_secret_value())
+                # Each of several comma-separated keys alone, as well as the list.
+                parts = value.get_secret_value().split(",")
+                values += [part.strip() for part in parts if len(part.strip()) >= 8]
         return list(dict.fromkeys(values))
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
 
 
 def _describe(problem: ErrorDetails) -> str:

@@ -1,0 +1,83 @@
+"""The command line's hardening commands: decrypt, verify-model, rotate-keys.
+
+``__main__.py`` (the project's) adds these to its own subcommands with
+:func:`add_commands`. Each returns an exit code and prints errors as one line
+that names the file, never its content.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .datafiles import read_bytes, rotate
+from .encryption import DecryptionError
+from .model_store import ModelIntegrityError, verified_bytes
+from .settings import HardenedSettings
+
+log = logging.getLogger(__name__)
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    decrypt = commands.add_parser(
+        "decrypt", help="write one data file's plaintext to standard output"
+    )
+    decrypt.add_argument("file", type=Path, help="a data file (with or without .enc)")
+    decrypt.set_defaults(handler=decrypt_command)
+
+    verify = commands.add_parser(
+        "verify-model", help="exit 0 only if a model file passes its integrity check"
+    )
+    verify.add_argument("file", type=Path, help="a model file, such as models/model.skops")
+    verify.set_defaults(handler=verify_model_command)
+
+    rotate_keys = commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt every data file under DATA_ENCRYPTION_KEY (`make rotate-keys`)",
+    )
+    rotate_keys.set_defaults(handler=rotate_keys_command)
+
+
+def decrypt_command(args: argparse.Namespace, settings: HardenedSettings) -> int:
+    try:
+        plaintext = read_bytes(args.file, settings.data_keys())
+    except (DecryptionError, OSError) as error:
+        log.error("Cannot decrypt: %s", _reason(error))
+        return 1
+    sys.stdout.buffer.write(plaintext)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+def verify_model_command(args: argparse.Namespace, settings: HardenedSettings) -> int:
+    try:
+        verified_bytes(args.file, settings.signing_key())
+    except (ModelIntegrityError, OSError) as error:
+        log.error("Model refused: %s", _reason(error))
+        return 1
+    how = "signature" if settings.signing_key() else "SHA-256 checksum"
+    log.info("%s: matches its %s", args.file, how)
+    return 0
+
+
+def rotate_keys_command(args: argparse.Namespace, settings: HardenedSettings) -> int:
+    try:
+        rotated = rotate(args.paths.data_folders, settings.data_keys())
+    except (DecryptionError, OSError) as error:
+        log.error("Rotation stopped: %s", _reason(error))
+        return 1
+    log.info(
+        "Re-encrypted %d data files under DATA_ENCRYPTION_KEY; "
+        "DATA_ENCRYPTION_PREVIOUS_KEYS can now be emptied",
+        len(rotated),
+    )
+    return 0
+
+
+def _reason(error: Exception) -> str:
+    # An OSError's text is the file name and the system's reason, nothing read.
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)

@@ -1,0 +1,118 @@
+"""The ``runs`` table: one row a pipeline run, what it read and what it made.
+
+Written and queried with SQLAlchemy Core only; every value is a bound
+parameter, and the sort column comes from :data:`SORTS`, an allow-list.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+)
+
+from .database import check_text, choose
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("label", Text, nullable=True),
+    Column("cohort", Text, nullable=True),
+    Column("rows", Integer, nullable=False),
+    # SHA-256 of the input as the pipeline read it, and of the model file.
+    Column("input_sha256", String(64), nullable=False),
+    Column("model_sha256", String(64), nullable=False),
+    Column("metrics", Text, nullable=False),
+)
+
+# How `runs --sort` may order the list: names a person types, mapped to
+# columns. Anything else is refused; no input ever becomes SQL text.
+SORTS = {
+    "newest": runs.c.id.desc(),
+    "oldest": runs.c.id.asc(),
+    "label": runs.c.label.asc(),
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    started_at: datetime
+    label: str | None
+    cohort: str | None
+    rows: int
+    input_sha256: str
+    model_sha256: str
+    metrics: dict[str, float]
+
+
+def create_table(engine: Engine) -> None:
+    metadata.create_all(engine, tables=[runs])
+
+
+def record(
+    engine: Engine,
+    *,
+    label: str | None,
+    cohort: str | None,
+    rows: int,
+    input_sha256: str,
+    model_sha256: str,
+    metrics: dict[str, float],
+) -> int:
+    """Insert one run and return its id."""
+    values = {
+        "started_at": datetime.now(UTC),
+        "label": None if label is None else check_text(label, "the run label"),
+        "cohort": cohort,
+        "rows": rows,
+        "input_sha256": input_sha256,
+        "model_sha256": model_sha256,
+        "metrics": json.dumps(metrics, sort_keys=True),
+    }
+    create_table(engine)
+    with engine.begin() as connection:
+        result = connection.execute(insert(runs).values(**values))
+        return int(result.inserted_primary_key[0])
+
+
+def find(
+    engine: Engine, *, label: str | None = None, sort: str = "newest", limit: int = 20
+) -> list[Run]:
+    """Recorded runs, optionally only those whose label is exactly ``label``."""
+    order = choose(sort, SORTS, "--sort")
+    query = select(runs).order_by(order, runs.c.id).limit(limit)
+    if label is not None:
+        query = query.where(runs.c.label == check_text(label, "the label filter"))
+    create_table(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [
+        Run(
+            id=row["id"],
+            started_at=row["started_at"],
+            label=row["label"],
+            cohort=row["cohort"],
+            rows=row["rows"],
+            input_sha256=row["input_sha256"],
+            model_sha256=row["model_sha256"],
+            metrics=json.loads(row["metrics"]),
+        )
+        for row in rows
+    ]
