@@ -7,11 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from interpreters import find_python
+from postgres_server import Server, postgres
+from postgres_server import binaries as postgres_binaries
 from profiles import answers
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
@@ -139,3 +142,12 @@ def gnu_make() -> str:
     if path is None:
         unavailable("make is not installed")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    """One PostgreSQL cluster per test process; each test makes its own database."""
+    if postgres_binaries() is None:
+        unavailable("PostgreSQL is not installed (Debian: postgresql)")
+    with postgres() as server:
+        yield server

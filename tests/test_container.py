@@ -16,7 +16,7 @@ import pytest
 import yaml
 from docker_support import buildkit_client, daemon_running, stand_in_base
 
-from conftest import checkov, commit_all, python_path, render, scanner, unavailable
+from conftest import check, checkov, commit_all, python_path, render, scanner, unavailable
 from profiles import PROFILES, answers
 
 DOCKER_PROFILES = [name for name in PROFILES if answers(name).get("use_docker", True)]
@@ -216,10 +216,13 @@ def run_in(docker: str, image: str, *args: str, entrypoint: str | None = None):
     return subprocess.run([*command, image, *args], capture_output=True, text=True, check=False)
 
 
-def test_pipeline_runs_hardened_and_writes_only_to_its_volumes(docker, built_image):
+def test_pipeline_runs_hardened_and_writes_only_to_its_volumes(docker, built_image, tmp_path):
     image, project = built_image
     for folder in ("data", "models", "reports"):
         subprocess.run(["chown", "-R", "10001:10001", str(project / folder)], check=True)
+    # Keys reach the container as `make docker-run` passes them: an env file.
+    env_file = tmp_path / "keys.env"
+    check(subprocess.run(["python3", project / "tools/keygen.py", env_file], capture_output=True))
     done = subprocess.run(
         [
             docker,
@@ -232,6 +235,8 @@ def test_pipeline_runs_hardened_and_writes_only_to_its_volumes(docker, built_ima
             "2g",
             "--pids-limit",
             "256",
+            "--env-file",
+            str(env_file),
             "-v",
             f"{project / 'data'}:/work/data",
             "-v",
@@ -246,9 +251,15 @@ def test_pipeline_runs_hardened_and_writes_only_to_its_volumes(docker, built_ima
     )
     assert done.returncode == 0, done.stderr[-3000:]
     records = [json.loads(line) for line in done.stderr.splitlines()]
-    assert records[-1]["message"].startswith("Done: accuracy")
+    assert records[-1]["message"].startswith("Done: run 1, accuracy")
     assert json.loads((project / "reports" / "metrics.json").read_text())["accuracy"] > 0.9
-    assert (project / "models" / "model.skops.sha256").is_file()
+    # Encrypted data, a signed model and the run recorded in the SQLite file.
+    assert sorted(path.name for path in (project / "data/processed").glob("*.csv*")) == [
+        "test.csv.enc",
+        "train.csv.enc",
+    ]
+    assert (project / "models" / "model.skops.hmac").is_file()
+    assert (project / "data" / "warehouse.sqlite").is_file()
 
 
 def test_runs_as_uid_10001_without_a_compiler(docker, built_image):

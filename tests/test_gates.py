@@ -301,3 +301,45 @@ def test_bandit_fails_on_a_medium_severity_finding(project):
     done = gate(project, "audit-code")
     assert done.returncode != 0
     assert "B602" in done.stdout
+
+
+def plant_query(project: Path, body: str) -> None:
+    (project / "src" / "churn_model" / "queries.py").write_text(
+        "from sqlalchemy import Connection, CursorResult, text\n\n\n"
+        "def by_label(connection: Connection, label: str) -> CursorResult:\n" + body
+    )
+
+
+def test_an_f_string_query_fails_bandit_ruff_and_the_sql_check(project):
+    plant_query(
+        project,
+        "    return connection.execute(text(f\"SELECT * FROM runs WHERE label = '{label}'\"))\n",
+    )
+    audited = gate(project, "audit-code")
+    assert audited.returncode != 0
+    assert "B608" in audited.stdout
+    linted = gate(project, "lint")
+    assert linted.returncode != 0
+    assert "S608" in linted.stdout
+    checked = subprocess.run(
+        [project / ".venv/bin/python", "tools/check_sql.py", "src"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 1
+    assert "queries.py:5: text() is given SQL text that is not a string literal" in checked.stderr
+
+
+def test_a_query_built_in_steps_fails_the_sql_check_that_bandit_and_ruff_miss(project):
+    plant_query(
+        project,
+        '    sql = "SELECT * FROM runs WHERE label = "\n'
+        "    sql += label\n"
+        "    return connection.execute(text(sql))\n",
+    )
+    audited = gate(project, "audit-code")
+    assert audited.returncode != 0
+    assert "B608" not in audited.stdout  # bandit passed: the next step failed
+    assert "queries.py:7: text() is given SQL text that is not a string literal" in audited.stderr

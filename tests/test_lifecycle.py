@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from osv_server import REQUESTS_VERIFY_FALSE, serving
@@ -50,7 +52,7 @@ def installed_versions(project: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("profile", INSTALL_PROFILES)
-def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, profile):
+def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_server, profile):
     version = str(answers(profile).get("python_version", "3.11"))
     python = python_path(version)
     project = render(copie, profile)
@@ -98,17 +100,22 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, profile):
     ran = run_make(project, "run", env={"LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"})
     check(ran)
     records = [json.loads(line) for line in (ran.stdout + ran.stderr).splitlines()]
-    assert records[-1]["message"].startswith("Done: accuracy")
+    assert records[-1]["message"].startswith("Done: run 1, accuracy")
     metrics = json.loads((project / "reports/metrics.json").read_text())
     assert metrics["accuracy"] > 0.9
-    check(
-        subprocess.run(
-            ["sha256sum", "--check", "model.skops.sha256"],
-            cwd=project / "models",
-            capture_output=True,
-            text=True,
-        )
-    )
+    # The keys the first install wrote are in use: data encrypted, model signed.
+    assert "DATA_ENCRYPTION_KEY=" in env_file.read_text()
+    written = sorted(str(path.relative_to(project)) for path in project.glob("data/*/*.csv*"))
+    assert written == [
+        "data/processed/test.csv.enc",
+        "data/processed/train.csv.enc",
+        "data/raw/samples.csv.enc",
+    ]
+    cli = [project / ".venv/bin/python", "-m", package.replace("-", "_")]
+    check(subprocess.run([*cli, "verify-model", "models/model.skops"], cwd=project))
+    listed = check(subprocess.run([*cli, "runs"], cwd=project, capture_output=True, text=True))
+    assert listed.startswith("1\t")
+    check_on_postgresql(project, cli, postgres_server.new_database(f"lifecycle_{os.getpid()}"))
 
     check(run_make(project, "lint"))
     with serving([REQUESTS_VERIFY_FALSE]) as osv:
@@ -148,6 +155,54 @@ def test_wrong_python_version_is_refused(copie, gnu_make):
     assert done.returncode != 0
     assert "is not a working Python 3.11" in done.stderr
     assert not (project / ".venv").exists()
+
+
+def check_on_postgresql(project: Path, cli: list[object], url: str) -> None:
+    """The project's database tests, injection payloads included, and a run, on PostgreSQL."""
+    report = project.parent / "postgresql-tests.xml"
+    check(
+        subprocess.run(
+            [
+                project / ".venv/bin/pytest",
+                "-q",
+                "-p",
+                "no:randomly",
+                "-k",
+                "sqlite or postgresql",
+                f"--junitxml={report}",
+            ],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TEST_DATABASE_URL": url},
+        )
+    )
+    outcomes: dict[str, set[str]] = {"sqlite": set(), "postgresql": set()}
+    for case in ElementTree.parse(report).iter("testcase"):
+        name = case.get("name", "")
+        parametrized = re.search(r"\[(sqlite|postgresql)(?=[\]-])", name)
+        if parametrized:
+            outcome = {child.tag for child in case} & {"failure", "error", "skipped"}
+            assert not outcome, f"{name}: {outcome}"
+            outcomes[parametrized[1]].add(name.replace(parametrized[0], "[", 1))
+    # Every database test ran on both, and passed on both.
+    assert len(outcomes["postgresql"]) >= 10
+    assert outcomes["postgresql"] == outcomes["sqlite"]
+
+    root = project.parent / "postgresql-run"
+    env = {**os.environ, "DATABASE_URL": url}
+    check(subprocess.run([*cli, "--root", root, "run", "--label", "on postgresql"], env=env))
+    listed = check(
+        subprocess.run(
+            [*cli, "--root", root, "runs", "--label", "on postgresql"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+    )
+    assert len(listed.splitlines()) == 1
+    assert listed.rstrip("\n").endswith("\tall\ton postgresql")
+    assert not (root / "data" / "warehouse.sqlite").exists()
 
 
 def run_notebook(project: Path) -> None:

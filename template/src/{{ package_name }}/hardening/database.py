@@ -38,7 +38,7 @@ def check_url(url: str) -> None:
     except (ArgumentError, NoSuchModuleError, ValueError):
         raise ValueError(
             "is not a database URL SQLAlchemy can use "
-            "(for example postgresql://user:password@host/name or sqlite:///path)"
+            "(for example postgresql://user:(password)@host/name or sqlite:///path)"
         ) from None
 
 
