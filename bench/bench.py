@@ -190,6 +190,71 @@ def backend_rows(installs: int) -> list[str]:
     ]
 
 
+# Times, inside an installed project, the checks the data path adds to a run:
+# the schema check of the example's rows, and pandera's import on top of pandas.
+DATA_PATH = """
+import json, statistics, subprocess, sys, time
+package = sys.argv[1]
+data = __import__(package + ".data", fromlist=["x"])
+schema = __import__(package + ".schema", fromlist=["x"])
+validation = __import__(package + ".hardening.validation", fromlist=["x"])
+frame = data.load_dataset()
+times = []
+for _ in range(15):
+    start = time.perf_counter()
+    validation.check(frame, schema.SAMPLES, "bench")
+    times.append(time.perf_counter() - start)
+def start_up(module):
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import " + module], check=True)
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+print(json.dumps({"validate": statistics.median(times),
+                  "pandera": start_up("pandas, pandera.pandas") - start_up("pandas")}))
+"""
+
+
+def data_path_rows(runs: int) -> list[str]:
+    """`make run` without keys and with them (encryption, signing), and what validation costs."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        env = install_env(Path(tmp) / "cache")
+        project = Path(tmp) / "project"
+        copy(project, env)
+        for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "i"]):
+            subprocess.run(command, cwd=project, env=env, check=True, capture_output=True)
+        subprocess.run(["make", "install"], cwd=project, env=env, check=True, capture_output=True)
+        python = str(project / ".venv" / "bin" / "python")
+        # Settings come from .env in the working folder: one folder each way.
+        plain, sealed = Path(tmp) / "plain", Path(tmp) / "sealed"
+        plain.mkdir()
+        sealed.mkdir()
+        (plain / ".env").write_text("")
+        shutil.copy(project / ".env", sealed / ".env")
+        command = [python, "-m", "bench", "--root", ".", "run"]
+        for folder in (plain, sealed):  # the first run loads the source table
+            measure(command, cwd=folder, env=env)
+        without = [measure(command, cwd=plain, env=env) for _ in range(runs)]
+        with_keys = [measure(command, cwd=sealed, env=env) for _ in range(runs)]
+        figures = json.loads(
+            subprocess.run(
+                [python, "-c", DATA_PATH, "bench"], capture_output=True, text=True, check=True
+            ).stdout
+        )
+    floor = statistics.median(s.seconds for s in without)
+    keyed = statistics.median(s.seconds for s in with_keys)
+    return [
+        row("`make run`, no keys (validation only)", without),
+        row("`make run` with keys (encrypted data, signed model)", with_keys)
+        + f" {keyed / floor:.2f}x |",
+        f"| schema check of the 569 example rows | 15 | {figures['validate'] * 1000:.0f} ms | | "
+        f"| {figures['validate'] / floor:.1%} of a run |",
+        f"| pandera's import, on top of pandas | 5 | {figures['pandera'] * 1000:.0f} ms | | "
+        f"| {figures['pandera'] / floor:.1%} of a run |",
+    ]
+
+
 def image_build(workdir: Path, docker: str, base: str) -> tuple[Sample, int]:
     """Copy, install, then build the image; return the build's sample and image size."""
     env = {
@@ -408,7 +473,15 @@ def main() -> None:
     parser.add_argument(
         "--only-backends", action="store_true", help="first green and `make lock` figures only"
     )
+    parser.add_argument(
+        "--only-data-path", action="store_true", help="what validation and encryption add to a run"
+    )
+    parser.add_argument("--runs", type=int, default=7, help="runs of each `make run` measurement")
     args = parser.parse_args()
+
+    if args.only_data_path:
+        print_table(data_path_rows(args.runs))
+        return
 
     if args.only_backends:
         print_table(backend_rows(args.installs))
@@ -426,6 +499,7 @@ def main() -> None:
     ]
     if not args.quick:
         rows += backend_rows(args.installs)
+        rows += data_path_rows(args.runs)
 
     if args.image:
         docker = buildkit_client()
