@@ -198,4 +198,8 @@ def test_env_example_has_placeholders_only(rendered, profile):
         "LOG_FORMAT": "text",
         "METRICS_WEBHOOK_URL": "",
         "METRICS_WEBHOOK_TOKEN": "",
+        "DATABASE_URL": "",
+        "DATA_ENCRYPTION_KEY": "",
+        "DATA_ENCRYPTION_PREVIOUS_KEYS": "",
+        "MODEL_SIGNING_KEY": "",
     }

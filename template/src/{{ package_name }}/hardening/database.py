@@ -14,12 +14,10 @@ import os
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
-
-T = TypeVar("T")
 
 # A label or filter typed by a person: long enough for a sentence, short
 # enough that nobody stores a document in it.
@@ -96,7 +94,7 @@ def printable(value: str) -> str:
     )
 
 
-def choose(name: str, allowed: Mapping[str, T], what: str) -> T:
+def choose(name: str, allowed: Mapping[str, Any], what: str) -> Any:
     """Pick a column (or any SQL name) from a fixed allow-list; refuse anything else."""
     try:
         return allowed[name]
