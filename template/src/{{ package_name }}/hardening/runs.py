@@ -93,13 +93,20 @@ def record(
 
 
 def find(
-    engine: Engine, *, label: str | None = None, sort: str = "newest", limit: int = 20
+    engine: Engine,
+    *,
+    label: str | None = None,
+    run_id: int | None = None,
+    sort: str = "newest",
+    limit: int = 20,
 ) -> list[Run]:
-    """Recorded runs, optionally only those whose label is exactly ``label``."""
+    """Recorded runs, optionally only those labelled exactly ``label``, or one by id."""
     order = choose(sort, SORTS, "--sort")
     query = select(runs).order_by(order, runs.c.id).limit(limit)
     if label is not None:
         query = query.where(runs.c.label == check_text(label, "the label filter"))
+    if run_id is not None:
+        query = query.where(runs.c.id == run_id)
     create_table(engine)
     with engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
