@@ -6,26 +6,54 @@ import pytest
 
 SOURCES = Path(__file__).resolve().parents[2] / "src"
 
+STEPS = 'sql = "SELECT * FROM runs WHERE label = \'"\nsql += label\n'
 BUILT = {
     "f-string": "conn.execute(f\"SELECT * FROM runs WHERE label = '{label}'\")",
     "percent": "conn.execute(\"SELECT * FROM runs WHERE label = '%s'\" % label)",
     "format": 'conn.execute("SELECT * FROM runs WHERE id = {}".format(run_id))',
     "concatenated": 'conn.execute("DELETE FROM runs WHERE label = \'" + label + "\'")',
     "joined": 'conn.execute(" ".join(["SELECT * FROM", table]))',
-    "text-of-a-variable": 'sql = "SELECT * FROM runs WHERE label = "\nsql += label\ntext(sql)',
+    "in-steps-to-execute": STEPS + "conn.execute(sql)",
+    "in-steps-to-read-sql": STEPS + "pd.read_sql(sql=sql, con=engine)",
+    "in-steps-to-text": "from sqlalchemy import text\n" + STEPS + "text(sql)",
+    "from-a-helper": "def build(label):\n    return 'x' + label\n\nconn.execute(build(label))",
+    "from-a-helper-in-steps": "def build(label):\n    "
+    + STEPS.replace("\n", "\n    ")
+    + "return sql\n\nsql = build(label)\nconn.execute(sql)",
+    "parameter-to-text": "from sqlalchemy import text\n\ndef query(sql):\n    return text(sql)",
+    "text-keyword": "from sqlalchemy import text\ntext(text=query)",
+    "text-unpacked": 'from sqlalchemy import text\ntext(**{"text": query})',
     "text-renamed": "from sqlalchemy import text as t\nt(query)",
-    "module-text": "sqlalchemy.text(query)",
+    "text-aliased": "from sqlalchemy import text\nt = text\nt(query)",
+    "text-partial": "import functools\nfrom sqlalchemy import text\nfunctools.partial(text)(query)",
+    "text-getattr": 'import sqlalchemy\ngetattr(sqlalchemy, "text")(query)',
+    "module-text": "import sqlalchemy\nsqlalchemy.text(query)",
+    "text-clause": "from sqlalchemy.sql.elements import TextClause\nTextClause(query)",
+    "ddl": "from sqlalchemy import DDL\nDDL(query)",
     "literal-column": "literal_column(column_name)",
+    "column-is-literal": "column(name, is_literal=True)",
     "driver-sql": "conn.exec_driver_sql(statement)",
+    "driver-sql-keyword": "conn.exec_driver_sql(statement=statement)",
     "executescript": "cursor.executescript(script)",
+    "unbound-method": 'sqlite3.Connection.execute(conn, f"SELECT {label}")',
+    "method-alias": 'run = conn.execute\nrun(f"SELECT {label}")',
+    "walrus": "conn.execute(q := \"SELECT '%s'\" % label)",
+    "template": 'conn.execute(string.Template("SELECT $l").substitute(l=label))',
+    "dunder-add": 'conn.execute("SELECT ".__add__(label))',
+    "str-call": 'conn.execute(str(f"SELECT {label}"))',
+    "conditional": 'conn.execute(f"SELECT {label}" if label else "SELECT 1")',
+    "dedent": 'conn.execute(textwrap.dedent(f"SELECT {label}"))',
     "pandas": 'pd.read_sql_query(f"SELECT * FROM {table}", conn)',
 }
 BOUND = {
     "core": "conn.execute(select(runs).where(runs.c.label == label))",
     "statement-variable": "query = select(runs)\nconn.execute(query)",
     "literal-text": 'conn.execute(text("SELECT * FROM runs WHERE label = :l"), {"l": label})',
+    "literal-constant": 'from sqlalchemy import text\nQ = "SELECT 1"\n\ndef f():\n    text(Q)',
     "dbapi-placeholders": 'cursor.execute("UPDATE runs SET label = ? WHERE id = ?", (label, 1))',
     "pandas-statement": "pd.read_sql(select(runs), conn)",
+    "a-variable-called-text": "def f(text):\n    return text.strip()",
+    "an-attribute-called-text": "print(response.text)",
 }
 
 
