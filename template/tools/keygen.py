@@ -24,23 +24,30 @@ from pathlib import Path
 
 KEYS = ("DATA_ENCRYPTION_KEY", "MODEL_SIGNING_KEY")
 PREVIOUS = "DATA_ENCRYPTION_PREVIOUS_KEYS"
-_ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+# As python-dotenv reads a line: leading spaces, `export`, spaces around `=`.
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
 
 def new_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
+def unquoted(value: str) -> str:
+    """A value as dotenv reads it: inside its quotes, or up to a `#` comment."""
+    if value[:1] in {"'", '"'}:
+        end = value.find(value[0], 1)
+        return value[1:end] if end > 0 else value[1:]
+    return re.sub(r"(^|\s+)#.*$", "", value).strip()
+
+
 def values(lines: list[str]) -> dict[str, tuple[int, str]]:
-    """Each setting's line number and value (without quotes); the last one wins."""
+    """Each setting's line number and value, by upper-case name (settings ignore
+    case, as pydantic-settings does); the last one wins, as in dotenv."""
     found = {}
     for number, line in enumerate(lines):
         match = _ASSIGNMENT.match(line)
         if match:
-            value = match[2]
-            if value[:1] not in {"'", '"'}:  # as dotenv reads it: a # starts a comment
-                value = re.sub(r"(^|\s+)#.*$", "", value)
-            found[match[1]] = (number, value.strip("'\""))
+            found[match[1].upper()] = (number, unquoted(match[2]))
     return found
 
 
@@ -54,7 +61,7 @@ def update(lines: list[str], rotate: bool) -> tuple[list[str], list[str]]:
             changes[name] = new_key()
     current = found.get("DATA_ENCRYPTION_KEY", (0, ""))[1]
     if rotate and current:
-        older = [key for key in found.get(PREVIOUS, (0, ""))[1].split(",") if key.strip()]
+        older = [key.strip() for key in found.get(PREVIOUS, (0, ""))[1].split(",") if key.strip()]
         changes["DATA_ENCRYPTION_KEY"] = new_key()
         changes[PREVIOUS] = ",".join([current, *older])
     for name, value in changes.items():

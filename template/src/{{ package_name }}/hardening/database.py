@@ -16,24 +16,38 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+import pandas as pd
+from sqlalchemy import URL, Engine, create_engine, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 # A label or filter typed by a person: long enough for a sentence, short
 # enough that nobody stores a document in it.
 MAX_TEXT = 1000
 
 
+# What reading or writing the database can raise: SQLAlchemy's errors, and
+# pandas' wrapper around them (read_sql). Both may quote a row's values.
+FAILURES = (SQLAlchemyError, pd.errors.DatabaseError)
+
+
+# Control, format (direction overrides, zero-width), surrogate and line or
+# paragraph separator characters: refused in typed text, replaced on output.
+_UNPRINTABLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
 class InputError(ValueError):
     """A value typed by a person cannot be used. The message never holds it."""
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used. The message never holds the URL or a value."""
 
 
 def check_url(url: str) -> None:
     """Raise ``ValueError`` unless SQLAlchemy can use ``url`` (never quoting it)."""
     try:
-        parsed = make_url(url)
-        parsed.get_dialect()
-    except (ArgumentError, NoSuchModuleError, ValueError):
+        _engine(url).dispose()
+    except DatabaseError:
         raise ValueError(
             "is not a database URL SQLAlchemy can use "
             "(for example postgresql://user:(password)@host/name or sqlite:///path)"
@@ -46,12 +60,25 @@ def connect(url: str | None, default_file: Path | None = None) -> Engine:
         if default_file is None:
             raise ValueError("connect() needs a URL or a default SQLite file")
         _create_private(default_file)
-        url = f"sqlite:///{default_file}"
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    # hide_parameters: a failed statement's error would otherwise quote its values.
-    return create_engine(parsed, hide_parameters=True)
+        return _engine(URL.create("sqlite", database=str(default_file)))
+    return _engine(url)
+
+
+def _engine(url: str | URL) -> Engine:
+    """An engine (no connection yet); any error says which setting, never its value."""
+    try:
+        parsed = make_url(url)
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        # hide_parameters: a failed statement's error would otherwise quote its values.
+        return create_engine(parsed, hide_parameters=True)
+    # Whatever SQLAlchemy or a driver raises for a bad URL or query option
+    # (ArgumentError, an unknown plugin, a value that is not a number...)
+    # can quote part of it.
+    except Exception as error:
+        raise DatabaseError(
+            f"DATABASE_URL cannot be used ({type(error).__name__}); see .env.example"
+        ) from None
 
 
 def _create_private(path: Path) -> None:
@@ -61,11 +88,12 @@ def _create_private(path: Path) -> None:
     os.close(descriptor)
 
 
-def describe(error: SQLAlchemyError) -> str:
+def describe(error: BaseException) -> str:
     """What failed, by kind only: a driver's message can quote a row's values."""
     kind = type(error).__name__
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        kind += f" from the driver's {type(error.orig).__name__}"
+    cause = error.orig if isinstance(error, DBAPIError) else error.__cause__
+    if cause is not None:
+        kind += f" from {type(cause).__name__}"
     return f"the database failed ({kind}); check DATABASE_URL and that the server is up"
 
 
@@ -78,8 +106,8 @@ def check_text(value: str, what: str) -> str:
     """
     if not value or len(value) > MAX_TEXT:
         raise InputError(f"{what} must be 1 to {MAX_TEXT} characters")
-    if any(unicodedata.category(character) in {"Cc", "Cs"} for character in value):
-        raise InputError(f"{what} must not hold control characters")
+    if any(unicodedata.category(character) in _UNPRINTABLE for character in value):
+        raise InputError(f"{what} must not hold control, format or line-separator characters")
     return value
 
 
@@ -89,7 +117,7 @@ def printable(value: str) -> str:
     Rows may have been written by other tools, without :func:`check_text`.
     """
     return "".join(
-        "\ufffd" if unicodedata.category(character) in {"Cc", "Cf", "Cs"} else character
+        "\ufffd" if unicodedata.category(character) in _UNPRINTABLE else character
         for character in value
     )
 

@@ -54,6 +54,18 @@ def parse_key(text: str) -> bytes:
     return key
 
 
+def key_spellings(text: str) -> list[str]:
+    """Other ways the same key may be written, for the log redaction filter."""
+    try:
+        raw = parse_key(text)
+    except ValueError:
+        return []
+    urlsafe = base64.urlsafe_b64encode(raw).decode("ascii")
+    standard = base64.b64encode(raw).decode("ascii")
+    spellings = [urlsafe, standard, urlsafe.rstrip("="), standard.rstrip("="), raw.hex()]
+    return [*spellings, raw.hex().upper()]
+
+
 def new_key() -> str:
     """A fresh random key, as written in ``.env``."""
     return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii")

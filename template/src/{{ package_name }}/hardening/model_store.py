@@ -79,10 +79,18 @@ def recorded_digest(model_path: Path) -> str:
         raise ModelIntegrityError(
             f"{model_path.name}: no checksum file {manifest.name}; refusing an unknown model"
         )
-    fields = manifest.read_text(encoding="utf-8").split()
+    fields = _side_file_fields(manifest)
     if len(fields) != 2 or fields[1] != model_path.name or len(fields[0]) != 64:
         raise ModelIntegrityError(f"{manifest.name}: not a sha256sum line for {model_path.name}")
     return fields[0]
+
+
+def _side_file_fields(side: Path) -> list[str]:
+    """The whitespace-separated fields of a side file, which must be UTF-8 text."""
+    try:
+        return side.read_bytes().decode("utf-8").split()
+    except UnicodeDecodeError:
+        raise ModelIntegrityError(f"{side.name}: not a text file") from None
 
 
 def _check_signature(path: Path, payload: bytes, key: bytes) -> None:
@@ -92,14 +100,15 @@ def _check_signature(path: Path, payload: bytes, key: bytes) -> None:
             f"{path.name}: not signed ({side.name} is missing) while MODEL_SIGNING_KEY is "
             "set; refusing a model that anyone could have written"
         )
-    fields = side.read_text(encoding="utf-8").split()
+    fields = _side_file_fields(side)
     if len(fields) != 4 or fields[0] != HMAC_FORMAT or fields[3] != path.name:
         raise ModelIntegrityError(f"{side.name}: not a signature line for {path.name}")
-    if not hmac.compare_digest(fields[1], key_id(key)):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters.
+    if not hmac.compare_digest(fields[1].encode(), key_id(key).encode()):
         raise ModelIntegrityError(
             f"{path.name}: signed with another key than MODEL_SIGNING_KEY; refusing it"
         )
-    if not hmac.compare_digest(sign(payload, key), fields[2]):
+    if not hmac.compare_digest(sign(payload, key).encode(), fields[2].encode()):
         raise ModelIntegrityError(
             f"{path.name}: its signature does not match; the file was altered or replaced"
         )
@@ -114,7 +123,7 @@ def verified_bytes(path: Path, signing_key: bytes | None = None) -> bytes:
     expected = recorded_digest(path)
     payload = path.read_bytes()
     actual = hashlib.sha256(payload).hexdigest()
-    if not hmac.compare_digest(actual, expected):
+    if not hmac.compare_digest(actual.encode(), expected.encode()):
         raise ModelIntegrityError(
             f"{path.name}: SHA-256 {actual} does not match the recorded {expected}; "
             "the file was altered or replaced"

@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
 )
 
-from .database import check_text, choose
+from .database import DatabaseError, check_text, choose
 
 metadata = MetaData()
 
@@ -48,6 +48,27 @@ SORTS = {
     "oldest": runs.c.id.asc(),
     "label": runs.c.label.asc(),
 }
+
+
+MAX_LIMIT = 10_000
+MAX_ID = 2**63 - 1  # the largest integer every database stores
+
+
+def limit_argument(text: str) -> int:
+    """``--limit``: how many runs to list, 1 to MAX_LIMIT."""
+    return _bounded(text, MAX_LIMIT)
+
+
+def id_argument(text: str) -> int:
+    """``--show``: a run id, which the database can hold."""
+    return _bounded(text, MAX_ID)
+
+
+def _bounded(text: str, highest: int) -> int:
+    value = int(text)
+    if not 1 <= value <= highest:
+        raise ValueError(text)  # argparse reports it as an invalid value
+    return value
 
 
 @dataclass(frozen=True)
@@ -109,17 +130,22 @@ def find(
         query = query.where(runs.c.id == run_id)
     create_table(engine)
     with engine.connect() as connection:
-        rows = connection.execute(query).mappings().all()
-    return [
-        Run(
-            id=row["id"],
-            started_at=row["started_at"],
-            label=row["label"],
-            cohort=row["cohort"],
-            rows=row["rows"],
-            input_sha256=row["input_sha256"],
-            model_sha256=row["model_sha256"],
-            metrics=json.loads(row["metrics"]),
-        )
-        for row in rows
-    ]
+        try:
+            return [
+                Run(
+                    id=row["id"],
+                    started_at=row["started_at"],
+                    label=row["label"],
+                    cohort=row["cohort"],
+                    rows=row["rows"],
+                    input_sha256=row["input_sha256"],
+                    model_sha256=row["model_sha256"],
+                    metrics=json.loads(row["metrics"]),
+                )
+                for row in connection.execute(query).mappings()
+            ]
+        # A row written by another tool, of the wrong type: its value is not shown.
+        except (ValueError, TypeError) as error:
+            raise DatabaseError(
+                f"the runs table holds a row that cannot be read ({type(error).__name__})"
+            ) from None

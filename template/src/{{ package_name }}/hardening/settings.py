@@ -27,7 +27,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .database import check_url
-from .encryption import DataKeys, parse_key, parse_keys
+from .encryption import DataKeys, key_spellings, parse_key, parse_keys
 
 ENV_FILE = Path(".env")
 
@@ -228,10 +228,16 @@ class HardenedSettings(BaseSettings):
             if isinstance(value, SecretStr) and value.get_secret_value():
                 values.append(value.get_secret_value())
                 values += _url_parts(value.get_secret_value())
-                # Each of several comma-separated keys alone, as well as the list.
+                # Each of several comma-separated keys alone, as well as the
+                # list, and a key in its other spellings (no padding, hex).
                 parts = value.get_secret_value().split(",")
                 values += [part.strip() for part in parts if len(part.strip()) >= 8]
+                if name in _KEY_FIELDS:
+                    values += [spelling for part in parts for spelling in key_spellings(part)]
         return list(dict.fromkeys(values))
+
+
+_KEY_FIELDS = {"data_encryption_key", "data_encryption_previous_keys", "model_signing_key"}
 
 
 def _reveal(secret: SecretStr | None) -> str | None:

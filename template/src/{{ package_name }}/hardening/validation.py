@@ -36,7 +36,7 @@ def check(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> pd.Da
     except SchemaError as error:  # a check that could not run at all
         problems = [f"{error.schema.name or 'the table'}: {_check_name(error.check)}"]
     raise DataValidationError(
-        f"{source}: {len(frame)} rows failed validation, nothing was written: "
+        f"{source}: failed validation ({len(frame)} rows checked), nothing was written: "
         + "; ".join(problems)
     ) from None
 
