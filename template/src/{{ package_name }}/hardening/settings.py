@@ -52,8 +52,11 @@ def _url_parts(value: str) -> list[str]:
         password = parts.password
     except ValueError:
         return []
-    if not (parts.scheme and parts.netloc):
+    if not parts.scheme:
         return []
+    if not parts.netloc:  # sqlite:///path?key=value: only the query's values
+        values = [value for _, value in parse_qsl(parts.query) if len(value) >= 8]
+        return list(dict.fromkeys(values + [unquote(value) for value in values]))
     path = parts.path if parts.path.strip("/") else ""
     query = f"?{parts.query}" if parts.query else ""
     # Each as written and percent-decoded; path segments and query values
@@ -188,6 +191,9 @@ class HardenedSettings(BaseSettings):
         """Read and check the settings; raise :class:`SettingsError` naming what is wrong."""
         try:
             return cls(**overrides)
+        except UnicodeDecodeError:
+            # Its message would quote the offending byte of the file.
+            raise SettingsError(f"{ENV_FILE} is not UTF-8 text; save it as UTF-8") from None
         except ValidationError as error:
             problems = "; ".join(
                 _describe(problem)
