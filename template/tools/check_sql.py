@@ -3,22 +3,29 @@
 Usage: ``python tools/check_sql.py [FOLDER_OR_FILE ...]`` (default: ``src``)
 
 bandit (B608) and ruff (S608) flag a query written as one f-string, ``%``,
-``.format()`` or ``+`` expression, but not one assembled in steps
-(``sql += label``) and then passed on. This check follows strings within each
-function (and at module level) and fails where SQL text can come from
-anything but a literal:
+``.format()`` or ``+`` expression that looks like SQL, but not one assembled
+in steps (``sql += label``) and then passed on. Two rules close most of that
+gap:
 
-- the functions that turn a string into SQL (``text``, ``TextClause``,
-  ``literal_column``, ``DDL``, ``column(..., is_literal=True)``,
-  ``exec_driver_sql``, ``executescript``) must be called directly, with a
-  string literal or a name only ever bound to one; passing them around
-  (an alias, ``getattr``, ``partial``) or unpacking ``**`` into them fails;
-- ``execute``, ``executemany``, ``read_sql`` and ``read_sql_query`` must
-  not be given a string built at run time, directly or through a name.
+1. **SQL-making functions take literals.** ``text``, ``TextClause``,
+   ``literal_column``, ``column(..., is_literal=True)``, ``DDL``,
+   ``CheckConstraint``, ``Computed`` (from sqlalchemy), ``SQL`` (from
+   psycopg), and the methods ``exec_driver_sql``, ``executescript``,
+   ``prefix_with``, ``suffix_with``, ``with_hint`` must be given a string
+   literal, a choice of literals, or a name that is only ever bound, anywhere
+   in the module, to a string literal (``QUERY = "SELECT ..."``). Anything
+   else fails, and so does reaching them another way: an alias, ``partial``,
+   ``getattr``, ``attrgetter``, ``methodcaller``.
+2. **No built string reaches execute.** ``execute``, ``executemany``,
+   ``read_sql`` and ``read_sql_query`` must not be given, as their statement,
+   a string built at run time: an f-string, ``+`` or ``%`` with a string, a
+   string method, a helper of the module that returns one, or a name, item
+   or attribute bound to one anywhere in the module.
 
-It cannot follow a string into another function through its parameters:
-keep queries as SQLAlchemy statements (``select``, ``insert``, bound values)
-and those calls have nothing to check.
+Rule 1 is strict: a value can only be a literal. Rule 2 follows strings
+within a module and cannot see one handed in as a parameter or imported
+from another module; keep queries as SQLAlchemy statements (``select``,
+``insert``, bound values) and it has nothing to follow.
 """
 
 from __future__ import annotations
@@ -28,24 +35,50 @@ import ast
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
-# Calls that turn their argument into SQL text: it must be a literal.
-MAKES_SQL = {
-    "text",
-    "TextClause",
-    "literal_column",
-    "DDL",
+SQL_PACKAGES = {"sqlalchemy", "psycopg", "psycopg2", "sqlite3"}
+# Functions of those packages that turn a string into SQL.
+MAKES_SQL = {"text", "TextClause", "literal_column", "DDL", "CheckConstraint", "Computed", "SQL"}
+# Methods that do, whatever they are called on (their names are distinctive).
+SQL_METHODS = {
     "exec_driver_sql",
     "executescript",
+    "prefix_with",
+    "suffix_with",
+    "with_hint",
+    "with_statement_hint",
 }
-# Keyword names under which those calls take the SQL text.
-SQL_KEYWORDS = {"text", "sql", "statement", "operation", "sql_script"}
-# Calls that also accept statement objects: only a run-time string is refused.
+# Of those, the ones that take several pieces of SQL text, each a literal.
+MULTIPLE = {"prefix_with", "suffix_with", "with_hint", "with_statement_hint"}
+SQL_KEYWORDS = {"text", "sql", "sqltext", "statement", "operation", "sql_script", "query"}
+# Calls that also take statement objects: only a built string is refused.
 EXECUTES = {"execute", "executemany", "read_sql", "read_sql_query"}
-# Methods and functions that make a new string from others.
-BUILDS = {"format", "format_map", "join", "replace", "substitute", "safe_substitute", "dedent"}
-BUILDS |= {"strip", "lstrip", "rstrip", "lower", "upper", "__add__", "__mod__", "str"}
+# Functions that make one string of their string arguments.
+COMBINERS = {"str", "add", "concat", "mod", "dedent", "indent"}
+# Functions that reach an attribute by a name given as a string.
+REACHES = {"getattr", "attrgetter", "methodcaller"}
+# Built-in ways to reach a module's names as a dictionary, or to run code.
+DYNAMIC = {"globals", "locals", "vars", "setattr", "exec", "eval"}
+
+
+class Module:
+    """What one module binds: the facts both rules need."""
+
+    def __init__(self) -> None:
+        self.sinks: set[str] = set()  # bare names of SQL-making functions
+        self.sql_modules: set[str] = set()  # names bound to SQL packages and their parts
+        self.literal: set[str] = set()  # names only ever bound to string literals
+        self.strings: set[str] = set()  # names bound to a string literal at least once
+        self.bound: set[str] = set()  # every name the module binds
+        self.built: set[str] = set()  # names, attributes, "helper()"s bound to built strings
+        self.dynamic = False  # globals()[...] and friends: no name is known
+
+
+def is_literal(node: ast.expr | None) -> bool:
+    """A string literal, or a choice between string literals."""
+    if isinstance(node, ast.IfExp):
+        return is_literal(node.body) and is_literal(node.orelse)
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def called_name(call: ast.Call) -> str | None:
@@ -56,120 +89,178 @@ def called_name(call: ast.Call) -> str | None:
     return None
 
 
-def is_literal(node: ast.expr) -> bool:
-    """A plain string constant (adjacent ones are joined by Python)."""
-    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+def root_name(node: ast.expr) -> str | None:
+    """``sa`` in ``sa.sql.expression.text``."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
-def is_built_string(node: ast.expr, built: set[str]) -> bool:
-    """An expression that makes a string at run time, or a name bound to one."""
-    if isinstance(node, ast.Name):
-        return node.id in built
-    if isinstance(node, ast.NamedExpr):
-        return is_built_string(node.value, built)
-    if isinstance(node, ast.JoinedStr):
-        return any(isinstance(part, ast.FormattedValue) for part in node.values)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
-        return True
-    if isinstance(node, ast.IfExp):
-        return is_built_string(node.body, built) or is_built_string(node.orelse, built)
-    if isinstance(node, ast.Call):
-        # "name()" stands for a function of the module that returns a built string.
-        return called_name(node) in BUILDS or f"{called_name(node)}()" in built
-    return False
-
-
-def scopes(tree: ast.Module) -> Iterator[ast.AST]:
-    yield tree
+def binding_sites(tree: ast.Module) -> Iterator[tuple[ast.expr, ast.expr | None, bool]]:
+    """Every place a name or attribute is bound: (target, value, value is the target's own)."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            yield node
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                yield target, node.value, isinstance(target, ast.Name | ast.Attribute)
+        elif isinstance(node, ast.AnnAssign | ast.NamedExpr):
+            yield node.target, node.value, True
+        elif isinstance(node, ast.AugAssign):
+            yield node.target, node, False  # the whole statement: sql += label
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            yield node.target, node.iter, False
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            yield node.optional_vars, node.context_expr, False
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            yield ast.Name(node.name), None, False
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            yield ast.Name(node.rest), None, False
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield ast.Name(node.name), None, False
+        elif isinstance(node, ast.arg):
+            yield ast.Name(node.arg), None, False
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                yield ast.Name((alias.asname or alias.name).split(".")[0]), None, False
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            for name in node.names:  # bound elsewhere, in a way not seen here
+                yield ast.Name(name), None, False
 
 
-def own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of ``scope``, not of the functions defined inside it."""
-    for child in ast.iter_child_nodes(scope):
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            continue
-        yield child
-        yield from own_nodes(child)
+def names_in(target: ast.expr) -> Iterator[str]:
+    """Names and attribute names a target binds: ``a``, ``(a, b)``, ``self.sql``."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Attribute):
+        yield target.attr
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from names_in(element)
+    elif isinstance(target, ast.Starred | ast.Subscript):
+        yield from names_in(target.value)
 
 
-def functions_returning_built_strings(tree: ast.Module) -> set[str]:
-    """``"name()"`` for each function of the module that returns a built string."""
-    builders: set[str] = set()
+class Strings:
+    """Which expressions of a module make a string at run time."""
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+
+    def stringy(self, node: ast.expr) -> bool:
+        """A string, literal or built."""
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, str | bytes)
+        if isinstance(node, ast.Name) and node.id in self.module.strings:
+            return True
+        if isinstance(node, ast.Call) and called_name(node) == "str":
+            return True
+        return self.built(node)
+
+    def built(self, node: ast.expr) -> bool:
+        """A string made at run time, or a name, item or attribute bound to one."""
+        built = self.module.built
+        if isinstance(node, ast.Name):
+            return node.id in built
+        if isinstance(node, ast.Attribute):  # self.sql, Q.SQL, a property, "...".format
+            return node.attr in built or f"{node.attr}()" in built or self.stringy(node.value)
+        if isinstance(node, ast.Subscript | ast.Starred):
+            return self.carries(node.value)
+        if isinstance(node, ast.NamedExpr):
+            return self.built(node.value)
+        if isinstance(node, ast.JoinedStr):
+            return any(isinstance(part, ast.FormattedValue) for part in node.values)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod | ast.Mult):
+            return self.stringy(node.left) or self.stringy(node.right)
+        if isinstance(node, ast.IfExp):
+            return self.built(node.body) or self.built(node.orelse)
+        if isinstance(node, ast.Call):
+            return self.built_by_call(node)
+        return False
+
+    def built_by_call(self, node: ast.Call) -> bool:
+        func = node.func
+        name = called_name(node)
+        if isinstance(func, ast.Attribute) and self.stringy(func.value):
+            return True  # any method of a string: .format, .casefold, .join, .decode ...
+        if self.built(func):
+            return True  # fmt = "...".format; fmt(label)
+        if f"{name}()" in self.module.built:
+            return True  # a helper of the module that returns a built string
+        if name in {"getvalue", "substitute", "safe_substitute"}:
+            return True  # a StringIO written piece by piece; a string.Template filled in
+        if (isinstance(func, ast.Attribute) and root_name(func) == "str") or name in COMBINERS:
+            # str.format(sql, label), operator.add(a, b), textwrap.dedent(sql), ...
+            return any(self.stringy(argument) for argument in node.args)
+        return False
+
+    def carries(self, node: ast.AST | None) -> bool:
+        """``node`` is a built string, or a container, item or choice holding one.
+
+        Only what keeps a string as it is counts: a call such as Table(...)
+        or select(...) with a built string among its arguments does not.
+        """
+        if node is None:
+            return False
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            return any(self.carries(element) for element in node.elts)
+        if isinstance(node, ast.Dict):
+            return any(self.carries(value) for value in node.values)
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp):
+            return self.carries(node.elt)
+        if isinstance(node, ast.DictComp):
+            return self.carries(node.value)
+        if isinstance(node, ast.expr):
+            return self.built(node)
+        return False
+
+
+def facts(tree: ast.Module) -> Module:
+    module = Module()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in SQL_PACKAGES:
+                    module.sql_modules.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in SQL_PACKAGES:
+            for alias in node.names:
+                if alias.name == "*":
+                    module.sinks |= MAKES_SQL
+                elif alias.name in MAKES_SQL:
+                    module.sinks.add(alias.asname or alias.name)
+                else:  # a submodule (from sqlalchemy import sql as s) or a class
+                    module.sql_modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Call) and called_name(node) in DYNAMIC:
+            module.dynamic = True
+    # Literal names: every binding a literal (a `global` or loop makes it not one).
+    bindings: dict[str, list[bool]] = {}
+    for target, value, own in binding_sites(tree):
+        for name in names_in(target):
+            literal = own and isinstance(target, ast.Name) and is_literal(value)
+            bindings.setdefault(name, []).append(literal)
+    module.bound = set(bindings)
+    module.strings = {name for name, kinds in bindings.items() if any(kinds)}
+    if not module.dynamic:
+        module.literal = {name for name, kinds in bindings.items() if all(kinds)}
+    strings = Strings(module)
     changed = True
-    while changed:  # a function returning another's result is one too
+    while changed:  # built from built is built: repeat until nothing changes
         changed = False
-        for scope in scopes(tree):
-            if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            built = bindings(scope, builders).built
-            returns = [node for node in own_nodes(scope) if isinstance(node, ast.Return)]
-            if f"{scope.name}()" not in builders and any(
-                node.value is not None and is_built_string(node.value, built) for node in returns
-            ):
-                builders.add(f"{scope.name}()")
-                changed = True
-    return builders
-
-
-class Bindings(NamedTuple):
-    """What the names of one scope are bound to."""
-
-    built: set[str]  # a string made at run time
-    unsafe: set[str]  # anything but a string literal, at least once
-    literal: set[str]  # string literals only
-
-    def __or__(self, other: Bindings) -> Bindings:
-        return Bindings(
-            self.built | other.built,
-            self.unsafe | other.unsafe,
-            (self.literal | other.literal) - self.unsafe - other.unsafe,
-        )
-
-
-def bindings(scope: ast.AST, builders: set[str]) -> Bindings:
-    """How each name of ``scope`` is bound; ``builders`` as found by the function above.
-
-    A name never bound here (an import, a global of another module) is in no
-    set: only a name seen bound to literals alone counts as a literal.
-    """
-    built: set[str] = set(builders)
-    unsafe: set[str] = set()
-    literal: set[str] = set()
-    changed = True
-    while changed:  # a name built from a built name is built too
-        changed = False
-        for node in own_nodes(scope):
-            targets: list[ast.expr] = []
-            value: ast.expr | None = None
-            if isinstance(node, ast.Assign):
-                targets, value = node.targets, node.value
-            elif isinstance(node, ast.AnnAssign | ast.NamedExpr | ast.AugAssign):
-                targets, value = [node.target], node.value
-            for target in targets:
-                if not isinstance(target, ast.Name):
-                    continue
-                augmented = isinstance(node, ast.AugAssign)
-                if (value is not None and not is_literal(value)) or augmented:
-                    unsafe.add(target.id)
-                elif value is not None:
-                    literal.add(target.id)
-                if (augmented or (value is not None and is_built_string(value, built))) and (
-                    target.id not in built
-                ):
-                    built.add(target.id)
-                    changed = True
-        for node in own_nodes(scope):  # loop targets are never literals
-            if isinstance(node, ast.For | ast.comprehension) and isinstance(node.target, ast.Name):
-                unsafe.add(node.target.id)
-    if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-        arguments = scope.args
-        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
-        every += [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
-        unsafe.update(arg.arg for arg in every)  # a parameter can hold anything
-    return Bindings(built, unsafe, literal - unsafe)
+        found: set[str] = set()
+        for target, value, _ in binding_sites(tree):
+            if isinstance(value, ast.AugAssign):  # sql += label, with a string on either side
+                built = strings.stringy(value.target) or strings.stringy(value.value)
+            else:
+                built = strings.carries(value)
+            if built:
+                found.update(names_in(target))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                returns = [part for part in ast.walk(node) if isinstance(part, ast.Return)]
+                if any(strings.carries(part.value) for part in returns):
+                    found.add(f"{node.name}()")
+        if not found <= module.built:
+            module.built |= found
+            changed = True
+    return module
 
 
 def sql_argument(call: ast.Call) -> ast.expr | None:
@@ -181,83 +272,116 @@ def sql_argument(call: ast.Call) -> ast.expr | None:
     return None
 
 
-def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
-    # Bare names count when imported (from sqlalchemy import text), so a
-    # variable that happens to be called ``text`` is left alone.
-    names: set[str] = set()
-    modules: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                if alias.name in MAKES_SQL | EXECUTES and alias.asname:
-                    yield node.lineno, f"{alias.name} imported under another name"
-                if alias.name in MAKES_SQL:
-                    names.add(alias.name)
-        elif isinstance(node, ast.Import):
-            modules.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-    calls: set[int] = set()
-    builders = functions_returning_built_strings(tree)
-    module = bindings(tree, builders)
-    for scope in scopes(tree):
-        # Module-level names are seen from every function.
-        bound = bindings(scope, builders) | module
-        for node in own_nodes(scope):
-            if not isinstance(node, ast.Call):
-                continue
-            calls.add(id(node.func))
-            yield from check_call(node, bound, names)
-    for node in ast.walk(tree):
-        yield from passed_around(node, names, modules, calls)
+def of_sql_module(node: ast.Attribute, module: Module) -> bool:
+    """``sa.text``, ``sqlalchemy.sql.expression.text``, ``import_module("sqlalchemy").text``."""
+    if node.attr not in MAKES_SQL:
+        return False
+    base = node.value
+    while isinstance(base, ast.Attribute):
+        base = base.value
+    if isinstance(base, ast.Call):  # a module found at run time
+        return called_name(base) in {"import_module", "__import__"}
+    return isinstance(base, ast.Name) and base.id in module.sql_modules
 
 
-def passed_around(
-    node: ast.AST, names: set[str], modules: set[str], calls: set[int]
-) -> Iterator[tuple[int, str]]:
-    """A SQL-making function used but not called: ``t = text``, ``partial(text)``, getattr."""
-    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-        name, ours = node.id, node.id in names
-    elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-        # sqlalchemy.text, sa.text; not response.text, an attribute of a value.
-        name = node.attr
-        ours = isinstance(node.value, ast.Name) and node.value.id in modules
-    else:
-        name, ours = "", False
-    if ours and name in MAKES_SQL and id(node) not in calls:
-        yield node.lineno, f"{name} is passed around instead of called with a literal"
-    if isinstance(node, ast.Attribute) and node.attr in EXECUTES and id(node) not in calls:
-        # run = conn.execute; run(sql): the call would escape the check below.
-        yield node.lineno, f"{node.attr} is passed around instead of called"
-    if (
-        isinstance(node, ast.Call)
-        and called_name(node) == "getattr"
-        and len(node.args) > 1
-        and isinstance(node.args[1], ast.Constant)
-        and node.args[1].value in MAKES_SQL | EXECUTES
-    ):
-        yield node.lineno, f"getattr() reaches {node.args[1].value}, which makes SQL text"
-
-
-def check_call(node: ast.Call, bound: Bindings, names: set[str]) -> Iterator[tuple[int, str]]:
-    name = called_name(node)
-    argument = sql_argument(node)
-    unpacked = any(keyword.arg is None for keyword in node.keywords)
-    if name == "column" and any(
+def makes_sql(call: ast.Call, module: Module) -> str | None:
+    """The name of the SQL-making function ``call`` calls, if it calls one."""
+    func = call.func
+    if isinstance(func, ast.Name) and func.id in module.sinks:
+        return func.id
+    if isinstance(func, ast.Attribute):
+        if func.attr in SQL_METHODS:
+            return func.attr
+        if of_sql_module(func, module):
+            return func.attr
+    is_literal_column = any(
         keyword.arg == "is_literal"
         and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is False)
-        for keyword in node.keywords
-    ):
-        name = "literal_column"
-    makes_sql = name in names if isinstance(node.func, ast.Name) else name in MAKES_SQL
-    if makes_sql or name == "literal_column":
-        literal_name = isinstance(argument, ast.Name) and argument.id in bound.literal
-        if unpacked or argument is None or not (is_literal(argument) or literal_name):
-            yield node.lineno, f"{name}() is given SQL text that is not a string literal"
-    elif name in EXECUTES and (
-        # Every positional argument: an unbound method takes the connection first.
-        unpacked
-        or any(is_built_string(value, bound.built) for value in [*node.args, argument] if value)
-    ):
-        yield node.lineno, f"{name}() is given SQL text built at run time"
+        for keyword in call.keywords
+    )
+    if called_name(call) == "column" and is_literal_column:
+        return "column(is_literal=True)"
+    return None
+
+
+def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    module = facts(tree)
+    strings = Strings(module)
+    callees: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        callees.add(id(node.func))
+        unpacked = any(keyword.arg is None for keyword in node.keywords)
+        sink = makes_sql(node, module)
+        if sink:
+            # prefix_with("a", "b") takes several: each must be a literal.
+            given = list(node.args) if sink in MULTIPLE else [sql_argument(node)]
+            fine = all(
+                is_literal(value) or (isinstance(value, ast.Name) and value.id in module.literal)
+                for value in given
+            )
+            if unpacked or not given or not fine:
+                yield node.lineno, f"{sink}() is given SQL text that is not a string literal"
+        elif called_name(node) in EXECUTES:
+            statement = [sql_argument(node)]
+            # sqlite3.Connection.execute(connection, sql): the connection comes first.
+            owner = node.func.value if isinstance(node.func, ast.Attribute) else None
+            owner_name = getattr(owner, "attr", None) or getattr(owner, "id", "")
+            if owner_name[:1].isupper():
+                statement += node.args[1:2]
+            # globals()["SQL"] = ...: a name bound nowhere in the module is not known.
+            unknown = module.dynamic and any(
+                isinstance(value, ast.Name) and value.id not in module.bound for value in statement
+            )
+            if unpacked or unknown or any(value and strings.built(value) for value in statement):
+                yield node.lineno, f"{called_name(node)}() is given SQL text built at run time"
+        if called_name(node) in REACHES and any(
+            isinstance(value, ast.Constant) and value.value in MAKES_SQL | SQL_METHODS | EXECUTES
+            for value in node.args
+        ):
+            yield node.lineno, f"{called_name(node)}() reaches a function that takes SQL text"
+    yield from passed_around(tree, module, callees)
+    for node in ast.walk(tree):
+        # run = conn.execute; run(sql), or partial(conn.execute, sql): a call rule 2 cannot see.
+        aliased = isinstance(node, ast.Assign | ast.NamedExpr) and node.value
+        if isinstance(node, ast.Call) and called_name(node) == "partial" and node.args:
+            aliased = node.args[0]
+        if isinstance(aliased, ast.Attribute) and aliased.attr in EXECUTES:
+            yield node.lineno, f"{aliased.attr} is bound to another name instead of called"
+
+
+def passed_around(tree: ast.Module, module: Module, callees: set[int]) -> Iterator[tuple[int, str]]:
+    """A SQL-making function used but not called: ``t = text``, ``partial(text)``."""
+
+    def visit(node: ast.AST, local: set[str]) -> Iterator[tuple[int, str]]:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            # A name bound in the function (a parameter called text) is not the import.
+            local = local | {
+                name
+                for target, _, _ in binding_sites(ast.Module(body=[node], type_ignores=[]))
+                for name in names_in(target)
+                if target is not node
+            }
+        if (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and id(node) not in callees
+            and node.id in module.sinks
+            and node.id not in local
+        ):
+            yield node.lineno, f"{node.id} is passed around instead of called with a literal"
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Load)
+            and id(node) not in callees
+            and of_sql_module(node, module)
+        ):
+            yield node.lineno, f"{node.attr} is passed around instead of called with a literal"
+        for child in ast.iter_child_nodes(node):
+            yield from visit(child, local)
+
+    yield from visit(tree, set())
 
 
 def python_files(targets: list[Path]) -> Iterator[Path]:
