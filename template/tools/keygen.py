@@ -7,14 +7,21 @@ empty, and never replaces a key that is set: a lost data key means lost data.
 With ``--rotate``, the current DATA_ENCRYPTION_KEY moves to the front of
 DATA_ENCRYPTION_PREVIOUS_KEYS (so files sealed with it stay readable) and a
 fresh one takes its place; ``python -m <package> rotate-keys`` then re-seals
-every data file. The file is replaced atomically with mode 0600. Standard
-library only: it runs before the project's dependencies are installed.
+every data file.
+
+The file is read the way the settings read it: with python-dotenv (from the
+project's venv) when it is there, names in any case, the last non-empty value
+winning. A new value replaces a plain ``NAME=value`` line, or is added at the
+end; the result is read back and written only if the settings would see
+exactly the intended keys. It is replaced atomically, with mode 0600. Without
+the venv (before the first install) the standard library's reading is used.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import io
 import os
 import re
 import secrets
@@ -25,7 +32,11 @@ from pathlib import Path
 KEYS = ("DATA_ENCRYPTION_KEY", "MODEL_SIGNING_KEY")
 PREVIOUS = "DATA_ENCRYPTION_PREVIOUS_KEYS"
 # As python-dotenv reads a line: leading spaces, `export`, spaces around `=`.
-_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?\s*=\s*(.*?)\s*$")
+
+
+class KeygenError(Exception):
+    """The keys cannot be written safely; the message never holds a value."""
 
 
 def new_key() -> str:
@@ -40,44 +51,90 @@ def unquoted(value: str) -> str:
     return re.sub(r"(^|\s+)#.*$", "", value).strip()
 
 
-def values(lines: list[str]) -> dict[str, tuple[int, str]]:
-    """Each setting's line number and value, by upper-case name (settings ignore
-    case, as pydantic-settings does); the last one wins, as in dotenv."""
-    found = {}
-    for number, line in enumerate(lines):
-        match = _ASSIGNMENT.match(line)
-        if match:
-            found[match[1].upper()] = (number, unquoted(match[2]))
-    return found
+def entries(text: str) -> list[tuple[str, str]]:
+    """Every (name, value) the file assigns, in order."""
+    try:
+        from dotenv import dotenv_values  # in the project's venv only
+    except ImportError:
+        found = []
+        for line in text.split("\n"):
+            match = _ASSIGNMENT.match(line)
+            if match:
+                found.append((match[1], unquoted(match[2])))
+        return found
+    return [(name, value or "") for name, value in dotenv_values(stream=io.StringIO(text)).items()]
 
 
-def update(lines: list[str], rotate: bool) -> tuple[list[str], list[str]]:
-    """The new lines, and the names of the settings that changed."""
-    lines = list(lines)
-    found = values(lines)
-    changes: dict[str, str] = {}
+def effective(text: str) -> dict[str, str]:
+    """Each setting as the settings see it: upper-cased, the last non-empty value."""
+    seen: dict[str, str] = {}
+    for name, value in entries(text):
+        if value.strip():
+            seen[name.upper()] = value.strip()
+    return seen
+
+
+def assign(lines: list[str], name: str, value: str) -> list[str]:
+    """``lines`` with ``name`` set to ``value``: in place of the last line naming it
+    when that line is a placeholder or a plain ``NAME=value``, else at the end."""
+    naming = [
+        number
+        for number, line in enumerate(lines)
+        if re.match(rf"^\s*(?:export\s+)?['\"]?{name}['\"]?\s*=", line, re.IGNORECASE)
+    ]
+    line = f"{name}={value}"
+    if naming:
+        last = lines[naming[-1]]
+        match = _ASSIGNMENT.match(last)
+        placeholder = match is not None and not unquoted(match[2])
+        if placeholder or re.fullmatch(rf"{name}=[A-Za-z0-9_=,\-]*", last):
+            return [*lines[: naming[-1]], line, *lines[naming[-1] + 1 :]]
+    return [*lines, line]
+
+
+def update(text: str, rotate: bool) -> tuple[str, list[str]]:
+    """The new text and the names of the settings that changed."""
+    before = effective(text)
     for name in KEYS:
-        if not found.get(name, (0, ""))[1]:
-            changes[name] = new_key()
-    current = found.get("DATA_ENCRYPTION_KEY", (0, ""))[1]
-    if rotate and current:
-        older = [key.strip() for key in found.get(PREVIOUS, (0, ""))[1].split(",") if key.strip()]
-        changes["DATA_ENCRYPTION_KEY"] = new_key()
-        changes[PREVIOUS] = ",".join([current, *older])
-    for name, value in changes.items():
-        line = f"{name}={value}"
-        if name in found:
-            lines[found[name][0]] = line
-        else:
-            lines.append(line)
-    return lines, list(changes)
+        # A line that plainly gives the key a value which the reader above did
+        # not see (an unclosed quote): adding another key would hide the error.
+        written = [
+            unquoted(match[2])
+            for match in map(_ASSIGNMENT.match, text.split("\n"))
+            if match and match[1].upper() == name
+        ]
+        if name not in before and any(value.strip() for value in written):
+            raise KeygenError(
+                f"{name} has a value that cannot be read (check its quotes); fix that line by hand"
+            )
+    wanted = dict(before)
+    for name in KEYS:
+        if name not in before:
+            wanted[name] = new_key()
+    if rotate and "DATA_ENCRYPTION_KEY" in before:
+        older = [key.strip() for key in before.get(PREVIOUS, "").split(",") if key.strip()]
+        wanted["DATA_ENCRYPTION_KEY"] = new_key()
+        wanted[PREVIOUS] = ",".join([before["DATA_ENCRYPTION_KEY"], *older])
+    changed = [name for name in wanted if wanted[name] != before.get(name)]
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for name in changed:
+        lines = assign(lines, name, wanted[name])
+    result = "\n".join(lines) + "\n"
+    after = effective(result)
+    if any(after.get(name) != wanted.get(name) for name in (*KEYS, PREVIOUS)):
+        raise KeygenError(
+            "the keys could not be added so that the settings read them; add them by hand"
+        )
+    return result, changed
 
 
 def write_private(path: Path, text: str) -> None:
     """Replace ``path`` with ``text``, mode 0600, so a crash leaves the old file whole."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
@@ -101,12 +158,19 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    lines, changed = update(text.splitlines(), args.rotate)
+    try:
+        text = path.read_bytes().decode("utf-8") if path.exists() else ""
+        new_text, changed = update(text, args.rotate)
+    except UnicodeDecodeError:
+        print(f"error: {path} is not UTF-8 text; nothing changed", file=sys.stderr)
+        return 1
+    except KeygenError as error:
+        print(f"error: {path}: {error}; nothing changed", file=sys.stderr)
+        return 1
     if not changed:
         print(f"{path} already holds DATA_ENCRYPTION_KEY and MODEL_SIGNING_KEY; nothing changed.")
         return 0
-    write_private(path, "\n".join(lines) + "\n")
+    write_private(path, new_text)
     print(
         f"Wrote {', '.join(changed)} to {path} (mode 0600). Back up {path} somewhere safe: "
         "data encrypted with a lost key cannot be recovered."

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,10 @@ MAX_TEXT = 1000
 FAILURES = (SQLAlchemyError, pd.errors.DatabaseError)
 
 
-# Control, format (direction overrides, zero-width), surrogate and line or
-# paragraph separator characters: refused in typed text, replaced on output.
-_UNPRINTABLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+# Control, format (direction overrides, zero-width), surrogate, private-use,
+# unassigned and line or paragraph separator characters: refused in typed
+# text, replaced on output.
+_UNPRINTABLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 class InputError(ValueError):
@@ -46,7 +48,11 @@ class DatabaseError(RuntimeError):
 def check_url(url: str) -> None:
     """Raise ``ValueError`` unless SQLAlchemy can use ``url`` (never quoting it)."""
     try:
-        _engine(url).dispose()
+        # A warning (a query option the driver ignores) would be printed raw,
+        # before logging is set up, quoting the option: refuse the URL instead.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _engine(url).dispose()
     except DatabaseError:
         raise ValueError(
             "is not a database URL SQLAlchemy can use "
@@ -118,7 +124,7 @@ def printable(value: str) -> str:
     """
     return "".join(
         "\ufffd" if unicodedata.category(character) in _UNPRINTABLE else character
-        for character in value
+        for character in str(value)
     )
 
 

@@ -3,7 +3,8 @@
 With ``DATA_ENCRYPTION_KEY`` set, ``write_frame(frame, .../train.csv)`` writes
 ``train.csv.enc`` and removes a plaintext ``train.csv`` left by an earlier
 run; ``read_frame`` reads only the encrypted file and refuses a plaintext one
-(anyone could have put it there). Without a key, files are plain CSV.
+(anyone could have put it there). Without a key, files are plain CSV, and an
+encrypted file already there is never replaced by a plaintext one.
 The CSV text is built and parsed in memory, so plaintext never touches disk.
 """
 
@@ -36,6 +37,13 @@ def write_frame(frame: pd.DataFrame, path: Path, keys: DataKeys) -> Path:
         content = encrypt(content, keys.current, path.name)
     else:
         target, stale = path, encrypted_path(path)
+        if stale.exists():
+            # A key that went missing (a typo in .env) must not turn encryption
+            # off quietly, replacing encrypted files with plaintext ones.
+            raise DecryptionError(
+                f"{stale}: encrypted, and DATA_ENCRYPTION_KEY is not set; set it (check .env "
+                "for a typo), or delete the encrypted files to go back to plaintext"
+            )
     write_atomically(target, content)
     # The other form is an earlier run's: a reader must never pick it up.
     stale.unlink(missing_ok=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from sklearn.pipeline import Pipeline
 from .encryption import write_atomically
 
 HMAC_FORMAT = "hmac-sha256"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class ModelIntegrityError(RuntimeError):
@@ -80,7 +82,7 @@ def recorded_digest(model_path: Path) -> str:
             f"{model_path.name}: no checksum file {manifest.name}; refusing an unknown model"
         )
     fields = _side_file_fields(manifest)
-    if len(fields) != 2 or fields[1] != model_path.name or len(fields[0]) != 64:
+    if len(fields) != 2 or fields[1] != model_path.name or not _SHA256.fullmatch(fields[0]):
         raise ModelIntegrityError(f"{manifest.name}: not a sha256sum line for {model_path.name}")
     return fields[0]
 

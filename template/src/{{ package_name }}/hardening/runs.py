@@ -133,19 +133,39 @@ def find(
         try:
             return [
                 Run(
-                    id=row["id"],
+                    id=int(row["id"]),
                     started_at=row["started_at"],
-                    label=row["label"],
-                    cohort=row["cohort"],
-                    rows=row["rows"],
-                    input_sha256=row["input_sha256"],
-                    model_sha256=row["model_sha256"],
-                    metrics=json.loads(row["metrics"]),
+                    label=_optional_text(row["label"]),
+                    cohort=_optional_text(row["cohort"]),
+                    rows=int(row["rows"]),
+                    input_sha256=_text(row["input_sha256"]),
+                    model_sha256=_text(row["model_sha256"]),
+                    metrics=_metrics(row["metrics"]),
                 )
                 for row in connection.execute(query).mappings()
             ]
         # A row written by another tool, of the wrong type: its value is not shown.
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, AttributeError) as error:
             raise DatabaseError(
                 f"the runs table holds a row that cannot be read ({type(error).__name__})"
             ) from None
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _metrics(value: object) -> dict[str, float]:
+    loaded = json.loads(_text(value))
+    if not isinstance(loaded, dict) or not all(
+        isinstance(number, int | float) and not isinstance(number, bool)
+        for number in loaded.values()
+    ):
+        raise TypeError("not a mapping of metric names to numbers")
+    return {str(name): float(number) for name, number in loaded.items()}
