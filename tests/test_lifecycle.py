@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import stat
 import subprocess
 from pathlib import Path
@@ -115,7 +116,8 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_ser
     check(subprocess.run([*cli, "verify-model", "models/model.skops"], cwd=project))
     listed = check(subprocess.run([*cli, "runs"], cwd=project, capture_output=True, text=True))
     assert listed.startswith("1\t")
-    check_on_postgresql(project, cli, postgres_server.new_database(f"lifecycle_{os.getpid()}"))
+    database = f"lifecycle_{secrets.token_hex(4)}"  # one server per worker, several profiles
+    check_on_postgresql(project, cli, postgres_server.new_database(database))
 
     check(run_make(project, "lint"))
     with serving([REQUESTS_VERIFY_FALSE]) as osv:
