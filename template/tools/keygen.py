@@ -51,25 +51,42 @@ def unquoted(value: str) -> str:
     return re.sub(r"(^|\s+)#.*$", "", value).strip()
 
 
-def entries(text: str) -> list[tuple[str, str]]:
-    """Every (name, value) the file assigns, in order."""
+# What the standard library reads exactly as python-dotenv does: one setting a
+# line, an unquoted value or a value in quotes on the same line, a comment.
+_SIMPLE_LINE = re.compile(
+    r"""\s*(?:\#.*)?|\s*(?:export\s+)?['"]?[A-Za-z_][A-Za-z0-9_]*['"]?\s*=\s*"""
+    r"""(?:[^'"\s#][^#]*?|'[^'\n]*'|"[^"\n]*")?\s*(?:\s\#.*)?"""
+)
+
+
+def entries(text: str) -> list[tuple[str, str | None]]:
+    """Every (name, value) the file assigns, in order; ``None`` for a bare name."""
     try:
         from dotenv import dotenv_values  # in the project's venv only
     except ImportError:
-        found = []
+        # Without python-dotenv, read only what is read the same way by both.
+        if "\r" in text or not all(_SIMPLE_LINE.fullmatch(line) for line in text.split("\n")):
+            raise KeygenError(
+                "it has lines only python-dotenv reads exactly (quotes over several lines, "
+                "carriage returns, bare names); run `make install` first, then `make keygen`"
+            ) from None
+        found: list[tuple[str, str | None]] = []
         for line in text.split("\n"):
             match = _ASSIGNMENT.match(line)
             if match:
                 found.append((match[1], unquoted(match[2])))
         return found
-    return [(name, value or "") for name, value in dotenv_values(stream=io.StringIO(text)).items()]
+    return list(dotenv_values(stream=io.StringIO(text)).items())
 
 
 def effective(text: str) -> dict[str, str]:
-    """Each setting as the settings see it: upper-cased, the last non-empty value."""
+    """Each setting as the settings see it: names upper-cased, an empty value
+    ignored, a bare name (no `=`) unsetting it, otherwise the last one wins."""
     seen: dict[str, str] = {}
     for name, value in entries(text):
-        if value.strip():
+        if value is None:
+            seen.pop(name.upper(), None)
+        elif value.strip():
             seen[name.upper()] = value.strip()
     return seen
 
@@ -123,7 +140,8 @@ def update(text: str, rotate: bool) -> tuple[str, list[str]]:
         lines = assign(lines, name, wanted[name])
     result = "\n".join(lines) + "\n"
     after = effective(result)
-    if any(after.get(name) != wanted.get(name) for name in (*KEYS, PREVIOUS)):
+    # Exactly the intended change: the keys as wanted, every other setting as it was.
+    if after != {name: value for name, value in wanted.items() if value}:
         raise KeygenError(
             "the keys could not be added so that the settings read them; add them by hand"
         )

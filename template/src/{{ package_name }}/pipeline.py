@@ -47,6 +47,7 @@ def run(
         data.ensure_source(engine)
         # Checked before anything is written: a bad row stops the run here.
         raw = validation.check(data.extract(engine, cohort=cohort), schema.SAMPLES, "table samples")
+        datafiles.refuse_downgrade(paths.data_folders, keys)
         paths.create()
         written = datafiles.write_frame(raw, paths.raw_data / "samples.csv", keys)
         log.info("Wrote %d rows of raw data to %s", len(raw), written)

@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .encryption import DataKeys, DecryptionError, decrypt, encrypt, write_atomically
+from .encryption import (
+    HEADER_BYTES,
+    KEY_ID_BYTES,
+    MAGIC,
+    DataKeys,
+    DecryptionError,
+    decrypt,
+    encrypt,
+    write_atomically,
+)
 
 SUFFIX = ".enc"
 
@@ -34,6 +43,13 @@ def write_frame(frame: pd.DataFrame, path: Path, keys: DataKeys) -> Path:
     content = frame.to_csv(index=False).encode("utf-8")
     if keys.current is not None:
         target, stale = encrypted_path(path), path
+        if target.is_file() and not opens(target, keys):
+            # Sealed under a key no longer held: overwriting it would hide that
+            # the key changed until someone needs the old data.
+            raise DecryptionError(
+                f"{target}: encrypted with a key that is neither DATA_ENCRYPTION_KEY nor one "
+                "of DATA_ENCRYPTION_PREVIOUS_KEYS; restore the key, or delete the file"
+            )
         content = encrypt(content, keys.current, path.name)
     else:
         target, stale = path, encrypted_path(path)
@@ -50,14 +66,36 @@ def write_frame(frame: pd.DataFrame, path: Path, keys: DataKeys) -> Path:
     return target
 
 
+def opens(sealed: Path, keys: DataKeys) -> bool:
+    """Whether one of ``keys`` sealed ``sealed`` (by its header's key id)."""
+    with sealed.open("rb") as file:
+        header = file.read(HEADER_BYTES)
+    return header[len(MAGIC) + 1 : len(MAGIC) + 1 + KEY_ID_BYTES] in keys.readable()
+
+
+def refuse_downgrade(folders: list[Path], keys: DataKeys) -> None:
+    """Stop before a keyless run writes plaintext into a project that holds encrypted data."""
+    if keys.readable():
+        return
+    for folder in folders:
+        sealed = next(folder.rglob(f"*{SUFFIX}"), None) if folder.is_dir() else None
+        if sealed is not None:
+            raise DecryptionError(
+                f"{sealed}: encrypted, and DATA_ENCRYPTION_KEY is not set; set it (check .env "
+                "for a typo), or delete the encrypted files to go back to plaintext"
+            )
+
+
 def read_bytes(path: Path, keys: DataKeys) -> bytes:
     """The plaintext of the data file ``path`` (given with or without ``.enc``)."""
     sealed = path if path.name.endswith(SUFFIX) else encrypted_path(path)
-    if sealed.is_file() and (keys.enabled or sealed == path or not path.is_file()):
-        if not keys.readable():
+    # Any key, current or previous, means encryption is in use: plaintext is refused.
+    encrypting = bool(keys.readable())
+    if sealed.is_file() and (encrypting or sealed == path or not path.is_file()):
+        if not encrypting:
             raise DecryptionError(f"{sealed}: encrypted, and DATA_ENCRYPTION_KEY is not set")
         return decrypt(sealed.read_bytes(), keys, plain_name(sealed), str(sealed))
-    if keys.enabled and path.is_file():
+    if encrypting and path.is_file():
         raise DecryptionError(
             f"{path}: not encrypted, but DATA_ENCRYPTION_KEY is set; only "
             "encrypted data files are read (run the pipeline again to rewrite it)"
