@@ -38,7 +38,17 @@ from pathlib import Path
 
 SQL_PACKAGES = {"sqlalchemy", "psycopg", "psycopg2", "sqlite3"}
 # Functions of those packages that turn a string into SQL.
-MAKES_SQL = {"text", "TextClause", "literal_column", "DDL", "CheckConstraint", "Computed", "SQL"}
+MAKES_SQL = {
+    "text",
+    "TextClause",
+    "literal_column",
+    "DDL",
+    "CheckConstraint",
+    "Computed",
+    "quoted_name",  # quote=False renders a name as given
+    "SQL",  # psycopg.sql.SQL
+    "AsIs",  # psycopg2.extensions.AsIs
+}
 # Methods that do, whatever they are called on (their names are distinctive).
 SQL_METHODS = {
     "exec_driver_sql",
@@ -49,16 +59,48 @@ SQL_METHODS = {
     "with_statement_hint",
 }
 # Of those, the ones that take several pieces of SQL text, each a literal.
-MULTIPLE = {"prefix_with", "suffix_with", "with_hint", "with_statement_hint"}
+MULTIPLE = {"prefix_with", "suffix_with"}
+# Of those, the ones whose SQL text is not their first argument.
+TEXT_AT = {"with_hint": 1}
 SQL_KEYWORDS = {"text", "sql", "sqltext", "statement", "operation", "sql_script", "query"}
 # Calls that also take statement objects: only a built string is refused.
 EXECUTES = {"execute", "executemany", "read_sql", "read_sql_query"}
+# duckdb.sql, spark.sql, polars.read_database, psycopg2.extras helpers.
+EXECUTES |= {"sql", "read_database", "execute_values", "execute_batch", "copy_expert"}
 # Functions that make one string of their string arguments.
-COMBINERS = {"str", "add", "concat", "mod", "dedent", "indent"}
+COMBINERS = {"str", "add", "concat", "mod", "dedent", "indent", "sub"}
 # Functions that reach an attribute by a name given as a string.
 REACHES = {"getattr", "attrgetter", "methodcaller"}
-# Built-in ways to reach a module's names as a dictionary, or to run code.
-DYNAMIC = {"globals", "locals", "vars", "setattr", "exec", "eval"}
+# Built-ins that reach a module's names as a dictionary, or run code; and
+# attributes that do (obj.__dict__, function.__globals__, frame.f_globals).
+DYNAMIC = {"globals", "locals", "setattr", "exec", "eval"}
+DYNAMIC_ATTRIBUTES = {"__dict__", "__globals__", "f_globals", "f_locals"}
+# String methods that make a new string from a string bound to a name.
+STRING_METHODS = {
+    "format",
+    "format_map",
+    "join",
+    "replace",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "lower",
+    "upper",
+    "casefold",
+    "title",
+    "__add__",
+    "__mod__",
+    "encode",
+    "decode",
+    "removeprefix",
+    "removesuffix",
+    "ljust",
+    "rjust",
+    "center",
+    "zfill",
+    "expandtabs",
+    "translate",
+}
 
 
 class Module:
@@ -72,6 +114,7 @@ class Module:
         self.bound: set[str] = set()  # every name the module binds
         self.built: set[str] = set()  # names, attributes, "helper()"s bound to built strings
         self.dynamic = False  # globals()[...] and friends: no name is known
+        self.classes: set[str] = set()  # classes of the module, whose attributes are its own
 
 
 def is_literal(node: ast.expr | None) -> bool:
@@ -131,7 +174,8 @@ def names_in(target: ast.expr) -> Iterator[str]:
     if isinstance(target, ast.Name):
         yield target.id
     elif isinstance(target, ast.Attribute):
-        yield target.attr
+        base = root_name(target)
+        yield f"{base}.{target.attr}" if base else target.attr
     elif isinstance(target, ast.Tuple | ast.List):
         for element in target.elts:
             yield from names_in(element)
@@ -161,7 +205,14 @@ class Strings:
         if isinstance(node, ast.Name):
             return node.id in built
         if isinstance(node, ast.Attribute):  # self.sql, Q.SQL, a property, "...".format
-            return node.attr in built or f"{node.attr}()" in built or self.stringy(node.value)
+            base = root_name(node) or ""
+            own = base in {"self", "cls"} | self.module.classes
+            return (
+                f"{base}.{node.attr}" in built
+                or (own and node.attr in built)
+                or f"{node.attr}()" in built
+                or (node.attr in STRING_METHODS and self.stringy(node.value))
+            )
         if isinstance(node, ast.Subscript | ast.Starred):
             return self.carries(node.value)
         if isinstance(node, ast.NamedExpr):
@@ -179,14 +230,21 @@ class Strings:
     def built_by_call(self, node: ast.Call) -> bool:
         func = node.func
         name = called_name(node)
-        if isinstance(func, ast.Attribute) and self.stringy(func.value):
-            return True  # any method of a string: .format, .casefold, .join, .decode ...
+        if isinstance(func, ast.Attribute) and (
+            self.built(func.value)
+            or isinstance(func.value, ast.Constant | ast.JoinedStr)
+            or (func.attr in STRING_METHODS and self.stringy(func.value))
+        ):
+            return True  # a method of a string: .format, .casefold, .join, .decode ...
         if self.built(func):
             return True  # fmt = "...".format; fmt(label)
         if f"{name}()" in self.module.built:
             return True  # a helper of the module that returns a built string
-        if name in {"getvalue", "substitute", "safe_substitute"}:
-            return True  # a StringIO written piece by piece; a string.Template filled in
+        if name in {"getvalue", "substitute", "safe_substitute", "render"}:
+            return True  # a StringIO written piece by piece; a template filled in
+        if name == "join" and node.args and isinstance(node.args[0], ast.List | ast.Tuple):
+            # os.linesep.join(["SELECT", label]): parts that are strings make one.
+            return any(self.stringy(part) for part in node.args[0].elts)
         if (isinstance(func, ast.Attribute) and root_name(func) == "str") or name in COMBINERS:
             # str.format(sql, label), operator.add(a, b), textwrap.dedent(sql), ...
             return any(self.stringy(argument) for argument in node.args)
@@ -215,6 +273,7 @@ class Strings:
 
 def facts(tree: ast.Module) -> Module:
     module = Module()
+    module.classes = {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -228,8 +287,12 @@ def facts(tree: ast.Module) -> Module:
                     module.sinks.add(alias.asname or alias.name)
                 else:  # a submodule (from sqlalchemy import sql as s) or a class
                     module.sql_modules.add(alias.asname or alias.name)
-        elif isinstance(node, ast.Call) and called_name(node) in DYNAMIC:
+        elif isinstance(node, ast.Name) and node.id in DYNAMIC:
+            module.dynamic = True  # globals()[...], g = globals; model.eval() is not this
+        elif isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRIBUTES:
             module.dynamic = True
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Call):
+            module.dynamic |= called_name(node.value) == "vars"  # vars(module)["name"]
     # Literal names: every binding a literal (a `global` or loop makes it not one).
     bindings: dict[str, list[bool]] = {}
     for target, value, own in binding_sites(tree):
@@ -237,6 +300,14 @@ def facts(tree: ast.Module) -> Module:
             literal = own and isinstance(target, ast.Name) and is_literal(value)
             bindings.setdefault(name, []).append(literal)
     module.bound = set(bindings)
+    # lib = sqlalchemy: the name is the package too.
+    for target, value, _ in binding_sites(tree):
+        if (
+            isinstance(target, ast.Name)
+            and isinstance(value, ast.Name)
+            and value.id in module.sql_modules
+        ):
+            module.sql_modules.add(target.id)
     module.strings = {name for name, kinds in bindings.items() if any(kinds)}
     if not module.dynamic:
         module.literal = {name for name, kinds in bindings.items() if all(kinds)}
@@ -281,6 +352,8 @@ def of_sql_module(node: ast.Attribute, module: Module) -> bool:
         base = base.value
     if isinstance(base, ast.Call):  # a module found at run time
         return called_name(base) in {"import_module", "__import__"}
+    if isinstance(base, ast.Subscript):  # sys.modules["sqlalchemy"]
+        return getattr(base.value, "attr", None) == "modules"
     return isinstance(base, ast.Name) and base.id in module.sql_modules
 
 
@@ -294,13 +367,15 @@ def makes_sql(call: ast.Call, module: Module) -> str | None:
             return func.attr
         if of_sql_module(func, module):
             return func.attr
-    is_literal_column = any(
-        keyword.arg == "is_literal"
-        and not (isinstance(keyword.value, ast.Constant) and keyword.value.value is False)
-        for keyword in call.keywords
-    )
-    if called_name(call) == "column" and is_literal_column:
-        return "column(is_literal=True)"
+    if called_name(call) in {"column", "ColumnClause"}:
+        # is_literal by keyword, third by position, or hidden in **options.
+        flags = [keyword.value for keyword in call.keywords if keyword.arg == "is_literal"]
+        flags += call.args[2:3]
+        unpacked = any(keyword.arg is None for keyword in call.keywords)
+        if unpacked or any(
+            not (isinstance(flag, ast.Constant) and flag.value in {False, None}) for flag in flags
+        ):
+            return f"{called_name(call)}(is_literal=True)"
     return None
 
 
@@ -316,7 +391,21 @@ def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
         sink = makes_sql(node, module)
         if sink:
             # prefix_with("a", "b") takes several: each must be a literal.
-            given = list(node.args) if sink in MULTIPLE else [sql_argument(node)]
+            if sink in MULTIPLE:
+                given: list[ast.expr | None] = list(node.args)
+            elif sink in TEXT_AT:
+                given = node.args[TEXT_AT[sink] : TEXT_AT[sink] + 1] or [None]
+            else:
+                given = [sql_argument(node)]
+            # DDL("... %(name)s", context={...}): the context is spliced in too.
+            given += [
+                value
+                for keyword in node.keywords
+                if keyword.arg == "context"
+                for value in (
+                    keyword.value.values if isinstance(keyword.value, ast.Dict) else [keyword.value]
+                )
+            ]
             fine = all(
                 is_literal(value) or (isinstance(value, ast.Name) and value.id in module.literal)
                 for value in given
@@ -341,13 +430,47 @@ def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
             for value in node.args
         ):
             yield node.lineno, f"{called_name(node)}() reaches a function that takes SQL text"
+        if (
+            called_name(node) == "getattr"
+            and len(node.args) > 1
+            and not isinstance(node.args[1], ast.Constant)
+            and root_name(node.args[0]) in module.sql_modules
+        ):
+            yield node.lineno, "getattr() reaches into a SQL package by a name not written out"
+        if called_name(node) == "compiles":
+            yield node.lineno, "compiles() makes SQL by hand, which this check cannot follow"
+        if isinstance(node.func, ast.Call) and called_name(node.func) == "type":
+            inner = node.func.args[0] if node.func.args else None
+            if isinstance(inner, ast.Call) and makes_sql(inner, module):
+                yield node.lineno, "the type of a SQL-making call is called with SQL text"
     yield from passed_around(tree, module, callees)
+    clauses = {
+        target.id
+        for target, value, _ in binding_sites(tree)
+        if isinstance(target, ast.Name) and isinstance(value, ast.Call) and makes_sql(value, module)
+    }
+    for node in ast.walk(tree):
+        # stmt = text("SELECT 1"); stmt.text = ...: the literal rule, undone afterwards.
+        if isinstance(node, ast.Assign | ast.AugAssign) and any(
+            isinstance(target, ast.Attribute) and root_name(target) in clauses
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        ):
+            yield node.lineno, "a SQL clause is changed after it was made"
+    for node in ast.walk(tree):
+        # vars(sa)["text"], sa.__dict__["text"]: a function reached by its name.
+        key = getattr(node, "slice", None)
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(key, ast.Constant)
+            and key.value in MAKES_SQL | SQL_METHODS
+        ):
+            yield node.lineno, f"{key.value} is reached by its name instead of called"
     for node in ast.walk(tree):
         # run = conn.execute; run(sql), or partial(conn.execute, sql): a call rule 2 cannot see.
         aliased = isinstance(node, ast.Assign | ast.NamedExpr) and node.value
         if isinstance(node, ast.Call) and called_name(node) == "partial" and node.args:
             aliased = node.args[0]
-        if isinstance(aliased, ast.Attribute) and aliased.attr in EXECUTES:
+        if isinstance(aliased, ast.Attribute) and aliased.attr in EXECUTES | SQL_METHODS:
             yield node.lineno, f"{aliased.attr} is bound to another name instead of called"
 
 

@@ -53,6 +53,30 @@ BUILT = {
     "psycopg-sql": 'from psycopg import sql\nsql.SQL(f"SELECT {label}")',
     "star-import": "from sqlalchemy import *\ntext(query)",
     "submodule-alias": "from sqlalchemy import sql as s\nt = s.text",
+    "module-dict": (
+        'from sqlalchemy import text\nimport sys\nsys.modules[m].__dict__["Q"] = u\nQ = ""\ntext(Q)'
+    ),
+    "globals-alias": 'from sqlalchemy import text\ng = globals\ng()["Q"] = user\nQ = "x"\ntext(Q)',
+    "driver-sql-alias": "raw = conn.exec_driver_sql\nraw(user)",
+    "executescript-partial": "functools.partial(cur.executescript, user)()",
+    "getattr-by-variable": 'import sqlalchemy as sa\nname = "text"\ngetattr(sa, name)(user)',
+    "module-alias": "import sqlalchemy\nlib = sqlalchemy\nlib.text(user)",
+    "sys-modules": 'import sys\nsys.modules["sqlalchemy"].text(user)',
+    "vars-of-module": 'import sqlalchemy as sa\nvars(sa)["text"](user)',
+    "type-of-a-clause": 'from sqlalchemy import text\ntype(text("SELECT 1"))(user)',
+    "clause-changed": 'from sqlalchemy import text\nstmt = text("SELECT 1")\nstmt.text = user',
+    "column-clause": "ColumnClause(user, is_literal=True)",
+    "column-positional": "column(user, None, True)",
+    "column-unpacked": 'column(user, **{"is_literal": True})',
+    "ddl-context": 'from sqlalchemy import DDL\nDDL("DROP TABLE %(name)s", context={"name": user})',
+    "quoted-name": "from sqlalchemy.sql import quoted_name\ntable(quoted_name(user, False))",
+    "compiles": (
+        "from sqlalchemy.ext.compiler import compiles\n\n@compiles(Raw)\ndef f(e, c):\n    ..."
+    ),
+    "re-sub": 'conn.execute(re.sub("X", table, "SELECT * FROM X"))',
+    "linesep-join": 'conn.execute(os.linesep.join(["SELECT", label]))',
+    "jinja": 'pd.read_sql(jinja2.Template("SELECT {{ x }}").render(x=label), conn)',
+    "duckdb": 'duckdb.sql(f"SELECT * FROM {table}")',
     "walrus": "conn.execute(q := \"SELECT '%s'\" % label)",
     "template": 'conn.execute(string.Template("SELECT $l").substitute(l=label))',
     "dunder-add": 'conn.execute("SELECT ".__add__(label))',
@@ -76,6 +100,22 @@ BOUND = {
     "parameters-joined": "conn.execute(insert(runs), old_rows + new_rows)",
     "a-choice-of-literals": 'from sqlalchemy import text\ntext("SELECT 1" if new else "SELECT 2")',
     "a-local-named-text": "from sqlalchemy import text\n\ndef f(text):\n    return len(text)",
+    "model-eval": 'from sqlalchemy import text\nmodel.eval()\nQ = "SELECT 1"\ntext(Q)',
+    "frame-eval": 'from sqlalchemy import text\ndf.eval("a + b")\nQ = "SELECT 1"\ntext(Q)',
+    "vars-of-args": 'from sqlalchemy import text\nsettings = vars(args)\nQ = "SELECT 1"\ntext(Q)',
+    "monkeypatch": 'from sqlalchemy import text\nmonkeypatch.setattr(x, "y", 1)\nQ = "S"\ntext(Q)',
+    "a-query-string-elsewhere": (
+        "def f(df):\n    query = \"cohort == 'north'\"\n    return df.query(query)\n\n"
+        "def g(conn, query):\n    return pd.read_sql(query.order_by(runs.c.id), conn)"
+    ),
+    "a-table-name-elsewhere": (
+        'def f():\n    table = "samples"\n    return table\n\n'
+        "def g(conn, table, rows):\n    conn.execute(table.insert(), rows)"
+    ),
+    "a-table-hint": 'select(runs).with_hint(runs, "WITH (NOLOCK)", "mssql")',
+    "another-statement-attribute": (
+        'report.statement = f"{n} rows"\nconn.execute(query.statement)'
+    ),
 }
 
 
