@@ -75,7 +75,7 @@ BUILT = {
     ),
     "re-sub": 'conn.execute(re.sub("X", table, "SELECT * FROM X"))',
     "linesep-join": 'conn.execute(os.linesep.join(["SELECT", label]))',
-    "jinja": 'pd.read_sql(jinja2.Template("SELECT {{ x }}").render(x=label), conn)',
+    "jinja": "pd.read_sql(jinja2.Template(sql).render(x=label), conn)",
     "duckdb": 'duckdb.sql(f"SELECT * FROM {table}")',
     "walrus": "conn.execute(q := \"SELECT '%s'\" % label)",
     "template": 'conn.execute(string.Template("SELECT $l").substitute(l=label))',
