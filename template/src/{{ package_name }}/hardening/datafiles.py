@@ -56,10 +56,7 @@ def write_frame(frame: pd.DataFrame, path: Path, keys: DataKeys) -> Path:
         if stale.exists():
             # A key that went missing (a typo in .env) must not turn encryption
             # off quietly, replacing encrypted files with plaintext ones.
-            raise DecryptionError(
-                f"{stale}: encrypted, and DATA_ENCRYPTION_KEY is not set; set it (check .env "
-                "for a typo), or delete the encrypted files to go back to plaintext"
-            )
+            raise _no_key_for(stale)
     write_atomically(target, content)
     # The other form is an earlier run's: a reader must never pick it up.
     stale.unlink(missing_ok=True)
@@ -80,10 +77,14 @@ def refuse_downgrade(folders: list[Path], keys: DataKeys) -> None:
     for folder in folders:
         sealed = next(folder.rglob(f"*{SUFFIX}"), None) if folder.is_dir() else None
         if sealed is not None:
-            raise DecryptionError(
-                f"{sealed}: encrypted, and DATA_ENCRYPTION_KEY is not set; set it (check .env "
-                "for a typo), or delete the encrypted files to go back to plaintext"
-            )
+            raise _no_key_for(sealed)
+
+
+def _no_key_for(sealed: Path) -> DecryptionError:
+    return DecryptionError(
+        f"{sealed}: encrypted, and DATA_ENCRYPTION_KEY is not set; set it (check .env "
+        "for a typo), or delete the encrypted files to go back to plaintext"
+    )
 
 
 def read_bytes(path: Path, keys: DataKeys) -> bytes:

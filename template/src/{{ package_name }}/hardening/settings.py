@@ -18,11 +18,18 @@ import logging
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar, Literal, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -105,6 +112,17 @@ def check_webhook_url(url: str) -> None:
         )
 
 
+# Each secret setting's check: it raises ValueError, naming no part of the value.
+_CHECKS: dict[str, Callable[[str], object]] = {
+    "metrics_webhook_url": check_webhook_url,
+    "metrics_webhook_token": check_webhook_token,
+    "database_url": check_url,
+    "data_encryption_key": parse_key,
+    "data_encryption_previous_keys": lambda keys: parse_keys(None, keys),
+    "model_signing_key": parse_key,
+}
+
+
 class HardenedSettings(BaseSettings):
     """The template's settings and checks; ``config.Settings`` extends it."""
 
@@ -142,40 +160,14 @@ class HardenedSettings(BaseSettings):
 
     # Validators belong to the model, so every Settings instance is valid,
     # however it was made. Their messages never hold the value.
-    @field_validator("metrics_webhook_url")
+    @field_validator(*_CHECKS)
     @classmethod
-    def _webhook_url_is_safe(cls, url: SecretStr | None) -> SecretStr | None:
-        if url is not None:
-            check_webhook_url(url.get_secret_value())
-        return url
-
-    @field_validator("metrics_webhook_token")
-    @classmethod
-    def _webhook_token_fits_a_header(cls, token: SecretStr | None) -> SecretStr | None:
-        if token is not None:
-            check_webhook_token(token.get_secret_value())
-        return token
-
-    @field_validator("database_url")
-    @classmethod
-    def _database_url_is_usable(cls, url: SecretStr | None) -> SecretStr | None:
-        if url is not None:
-            check_url(url.get_secret_value())
-        return url
-
-    @field_validator("data_encryption_key", "model_signing_key")
-    @classmethod
-    def _key_is_well_formed(cls, key: SecretStr | None) -> SecretStr | None:
-        if key is not None:
-            parse_key(key.get_secret_value())
-        return key
-
-    @field_validator("data_encryption_previous_keys")
-    @classmethod
-    def _previous_keys_are_well_formed(cls, keys: SecretStr | None) -> SecretStr | None:
-        if keys is not None:
-            parse_keys(None, keys.get_secret_value())
-        return keys
+    def _secret_is_well_formed(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if value is not None:
+            _CHECKS[info.field_name or ""](value.get_secret_value())
+        return value
 
     @model_validator(mode="after")
     def _webhook_has_a_token(self) -> Self:
