@@ -46,8 +46,12 @@ class ProjectPaths:
     def reports(self) -> Path:
         return self.root / "reports"
 
+    @property
+    def figures(self) -> Path:
+        return self.reports / "figures"
+
     def create(self) -> ProjectPaths:
         """Create every output folder that does not exist yet."""
-        for folder in (*self.data_folders, self.models, self.reports):
+        for folder in (*self.data_folders, self.models, self.reports, self.figures):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -1,16 +1,17 @@
-"""The project's main job, end to end: database -> checked data -> features -> model -> report."""
+"""The project's main job, end to end: database -> checked data -> features -> model -> reports."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
-from . import data, features, model, schema
+from . import data, features, figures, model, schema
 from .config import Settings
 from .hardening import database, datafiles, model_store, runs, validation, webhook
 from .paths import ProjectPaths
@@ -27,6 +28,7 @@ class RunResult(NamedTuple):
     metrics: dict[str, float]
     model_path: Path
     metrics_path: Path
+    figure_paths: list[Path]
 
 
 def run(
@@ -37,6 +39,7 @@ def run(
     cohort: str | None = None,
 ) -> RunResult:
     """Run every step and return where the results were written."""
+    started = datetime.now(UTC)
     keys = settings.data_keys()
     # Typed by a person: refused early if no database could store it as given.
     for value, what in ((label, "the run label"), (cohort, "the cohort")):
@@ -66,7 +69,8 @@ def run(
         reloaded = model_store.load_model(
             model_path, trusted=settings.trusted_model_types, signing_key=settings.signing_key()
         )
-        metrics = model.evaluate(reloaded, *features.features_and_target(split.test))
+        test_features, test_target = features.features_and_target(split.test)
+        metrics = model.evaluate(reloaded, test_features, test_target)
         metrics_path = paths.reports / METRICS_FILE
         metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
         log.info("Wrote metrics to %s: %s", metrics_path, metrics)
@@ -80,13 +84,20 @@ def run(
             model_sha256=digest,
             metrics=metrics,
         )
+        # Named by start time, then run id: the files of later runs sort after.
+        figure_paths = figures.save(
+            figures.draw(reloaded, test_features, test_target),
+            paths.figures,
+            stem=f"{started:%Y%m%dT%H%M%SZ}-run{run_id:06d}",
+        )
+        log.info("Wrote %d figures to %s", len(figure_paths), paths.figures)
     finally:
         engine.dispose()
 
     if settings.metrics_webhook_url is not None and settings.metrics_webhook_token is not None:
         webhook.post_metrics(settings.metrics_webhook_url, settings.metrics_webhook_token, metrics)
 
-    return RunResult(paths, run_id, metrics, model_path, metrics_path)
+    return RunResult(paths, run_id, metrics, model_path, metrics_path, figure_paths)
 
 
 def fingerprint(frame: pd.DataFrame) -> str:

@@ -14,7 +14,7 @@ from .data import COHORT, COHORTS, FEATURES, ID, TARGET
 
 # Every measurement is a size, a ratio or a count of a cell nucleus: never
 # negative, and the largest in the data set (an area) is about 4,300.
-_MEASUREMENT = (pa.Check.ge(0), pa.Check.le(10_000))
+_MEASUREMENT = [pa.Check.ge(0), pa.Check.le(10_000)]
 
 SAMPLES = pa.DataFrameSchema(
     {

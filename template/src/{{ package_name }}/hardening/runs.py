@@ -109,8 +109,10 @@ def record(
     }
     create_table(engine)
     with engine.begin() as connection:
-        result = connection.execute(insert(runs).values(**values))
-        return int(result.inserted_primary_key[0])
+        key = connection.execute(insert(runs).values(**values)).inserted_primary_key
+        if key is None:  # only for statements that insert no row
+            raise DatabaseError("the runs table returned no id for the new run")
+        return int(key[0])
 
 
 def find(

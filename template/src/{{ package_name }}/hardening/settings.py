@@ -20,7 +20,7 @@ import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import (
@@ -179,7 +179,7 @@ class HardenedSettings(BaseSettings):
         return self
 
     @classmethod
-    def load(cls, **overrides: object) -> Self:
+    def load(cls, **overrides: Any) -> Self:
         """Read and check the settings; raise :class:`SettingsError` naming what is wrong."""
         try:
             return cls(**overrides)

@@ -1,0 +1,96 @@
+"""Figures of a run: the confusion matrix and the ROC curve of the model.
+
+Drawn with matplotlib's object-oriented API on its Agg canvas, never through
+pyplot: nothing here picks a global backend or needs a display, so a run
+draws the same on a laptop, in CI and in the read-only container, and a
+notebook that imports this module keeps its own backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
+from sklearn.pipeline import Pipeline
+
+# Names a run's figures end with; the file name starts with the run's stem.
+CONFUSION_MATRIX = "confusion-matrix"
+ROC_CURVE = "roc-curve"
+
+
+def draw(model: Pipeline, features: pd.DataFrame, target: pd.Series) -> dict[str, Figure]:
+    """Every figure of the model scored on ``features``, keyed by name."""
+    predicted = model.predict(features)
+    probability = model.predict_proba(features)[:, 1]
+    return {
+        CONFUSION_MATRIX: confusion_matrix_figure(target, predicted),
+        ROC_CURVE: roc_curve_figure(target, probability),
+    }
+
+
+def confusion_matrix_figure(target: pd.Series, predicted: pd.Series) -> Figure:
+    """Counts of true and predicted classes, one labelled cell each."""
+    labels = sorted(set(target) | set(predicted))
+    counts = confusion_matrix(target, predicted, labels=labels)
+    figure = _figure()
+    axes = figure.subplots()
+    image = axes.imshow(counts, cmap="Blues")
+    figure.colorbar(image, ax=axes)
+    ticks = range(len(labels))
+    axes.set(
+        xticks=ticks,
+        yticks=ticks,
+        xticklabels=[str(label) for label in labels],
+        yticklabels=[str(label) for label in labels],
+        xlabel="Predicted class",
+        ylabel="True class",
+        title="Confusion matrix",
+    )
+    # Dark text on light cells and light text on dark ones.
+    threshold = counts.max() / 2
+    for row in ticks:
+        for column in ticks:
+            count = counts[row, column]
+            colour = "white" if count > threshold else "black"
+            axes.text(column, row, str(count), ha="center", va="center", color=colour)
+    return figure
+
+
+def roc_curve_figure(target: pd.Series, probability: pd.Series) -> Figure:
+    """True against false positive rate over every threshold, with its area."""
+    false_positive, true_positive, _ = roc_curve(target, probability)
+    area = roc_auc_score(target, probability)
+    figure = _figure()
+    axes = figure.subplots()
+    axes.plot(false_positive, true_positive, label=f"model (AUC {area:.3f})")
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
+    axes.set(
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        xlabel="False positive rate",
+        ylabel="True positive rate",
+        title="ROC curve",
+    )
+    axes.legend(loc="lower right")
+    return figure
+
+
+def save(figures: dict[str, Figure], folder: Path, stem: str) -> list[Path]:
+    """Write each figure as ``<stem>-<name>.png`` in ``folder``; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, figure in figures.items():
+        path = folder / f"{stem}-{name}.png"
+        # No "Software" entry: the file says nothing about the machine that drew it.
+        figure.savefig(path, format="png", metadata={"Software": None})
+        written.append(path)
+    return written
+
+
+def _figure() -> Figure:
+    figure = Figure(figsize=(5, 4), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure

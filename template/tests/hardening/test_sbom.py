@@ -1,0 +1,112 @@
+"""`make sbom` describes exactly the hash-locked pins, in valid CycloneDX."""
+
+import copy
+import json
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+
+ROOT = Path(__file__).resolve().parents[2]
+# Each document and the lock it describes.
+DOCUMENTS = {"runtime.cdx.json": "base.txt", "dev.cdx.json": "dev.txt"}
+if (ROOT / "requirements" / "uv.in").exists():
+    DOCUMENTS["uv.cdx.json"] = "uv.txt"
+
+
+def pins_of_lock(tools, lock: Path) -> dict[str, tuple[str, frozenset[str]]]:
+    entries = tools("check_lock_hashes").read_lock(lock)
+    return {entry.name: (entry.version, entry.hashes) for entry in entries}
+
+
+def pins_of_sbom(document: dict) -> dict[str, tuple[str, frozenset[str]]]:
+    """Name -> (version, SHA-256 hashes) of every component; a name listed twice fails."""
+    pins: dict[str, tuple[str, frozenset[str]]] = {}
+    for component in document["components"]:
+        name = component["name"].lower().replace("_", "-").replace(".", "-")
+        assert name not in pins, f"{name} is listed twice"
+        purl = f"pkg:pypi/{name}@{component['version']}"
+        assert component["purl"] == purl, f"{name}: its purl names another version"
+        hashes = frozenset(
+            digest["content"]
+            for reference in component.get("externalReferences", [])
+            for digest in reference.get("hashes", [])
+            if digest["alg"] == "SHA-256"
+        )
+        pins[name] = (component["version"], hashes)
+    return pins
+
+
+@pytest.fixture(scope="module")
+def sboms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    folder = tmp_path_factory.mktemp("sbom")
+    done = subprocess.run(
+        ["make", "--no-print-directory", "sbom", f"SBOM_DIR={folder}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.name for path in folder.iterdir()) == sorted(DOCUMENTS)
+    return {name: json.loads((folder / name).read_text()) for name in DOCUMENTS}
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_each_document_lists_exactly_the_pins_of_its_lock(sboms, tools, name):
+    expected = pins_of_lock(tools, ROOT / "requirements" / DOCUMENTS[name])
+    assert pins_of_sbom(sboms[name]) == expected
+
+
+def test_the_documents_are_valid_cyclonedx_1_6(sboms):
+    validator = JsonStrictValidator(SchemaVersion.V1_6)
+    for name, document in sboms.items():
+        assert document["bomFormat"] == "CycloneDX"
+        assert document["specVersion"] == "1.6"
+        assert validator.validate_str(json.dumps(document)) is None, name
+
+
+def test_the_documents_describe_this_project_and_are_reproducible(sboms):
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for name, document in sboms.items():
+        component = document["metadata"]["component"]
+        assert (component["name"], component["version"]) == (project["name"], project["version"])
+        assert component["type"] == "application"
+        # No time or random serial number: the same lock gives the same bytes.
+        assert "timestamp" not in document["metadata"], name
+        assert "serialNumber" not in document, name
+
+
+def test_a_missing_changed_or_added_pin_is_told_apart(sboms, tools):
+    """The comparison above is strict: each kind of drift between lock and SBOM shows."""
+    expected = pins_of_lock(tools, ROOT / "requirements" / "base.txt")
+    document = sboms["runtime.cdx.json"]
+
+    dropped = copy.deepcopy(document)
+    dropped["components"].pop()
+    assert pins_of_sbom(dropped) != expected
+
+    rehashed = copy.deepcopy(document)
+    digest = rehashed["components"][0]["externalReferences"][0]["hashes"][0]
+    digest["content"] = "0" * 64
+    assert pins_of_sbom(rehashed) != expected
+
+    bumped = copy.deepcopy(document)
+    bumped["components"][0]["version"] += ".1"
+    bumped["components"][0]["purl"] += ".1"
+    assert pins_of_sbom(bumped) != expected
+    bumped["components"][0]["purl"] = document["components"][0]["purl"]
+    with pytest.raises(AssertionError, match="purl names another version"):
+        pins_of_sbom(bumped)
+
+    added = copy.deepcopy(document)
+    added["components"].append(copy.deepcopy(added["components"][0]))
+    with pytest.raises(AssertionError, match="listed twice"):
+        pins_of_sbom(added)
+
+    invalid = copy.deepcopy(document)
+    invalid["components"][0]["type"] = "not-a-type"
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(invalid)) is not None
