@@ -58,6 +58,7 @@ def test_github_workflows_are_pinned_and_least_privilege(rendered, profile):
     for name, workflow in workflows(project).items():
         triggers = workflow[True] if True in workflow else workflow["on"]
         assert not {"pull_request_target", "workflow_run"} & set(triggers), name
+        assert "workflow_dispatch" in triggers, name  # every workflow can be run by hand
         assert workflow["permissions"] == {}, name
         assert "concurrency" in workflow, name
         for job_name, job in workflow["jobs"].items():
@@ -93,6 +94,25 @@ def test_dependabot_covers_every_ecosystem_with_a_cooldown(rendered, profile):
     expected = {"pip", "github-actions"} | ({"docker"} if use_docker else set())
     assert set(ecosystems) == expected
     assert all(u["cooldown"]["default-days"] >= 7 for u in ecosystems.values())
+    # One pull request a week per ecosystem: every update of it in one group.
+    for name, update in ecosystems.items():
+        assert [group["patterns"] for group in update["groups"].values()] == [["*"]], name
+
+
+@GITHUB
+def test_the_image_job_keeps_the_sboms_as_an_artifact(rendered, profile):
+    project = rendered(profile)
+    jobs = workflows(project)["ci.yml"]["jobs"]
+    if not stored_answers(project)["use_docker"]:
+        assert "image" not in jobs
+        return
+    steps = jobs["image"]["steps"]
+    runs = [step.get("run") for step in steps]
+    assert runs.index("make docker-build") < runs.index("make sbom")
+    upload = steps[-1]
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == "build/sbom/"
+    assert upload["with"]["if-no-files-found"] == "error"
 
 
 @GITLAB
@@ -103,8 +123,9 @@ def test_gitlab_pipeline_pins_images_and_runs_the_same_gates(rendered, profile):
     scripts = [
         line for job in pipeline.values() if isinstance(job, dict) for line in job.get("script", [])
     ]
-    for gate in ("make lint", "make test", "make audit", "make audit-safety"):
+    for gate in ("make lint", "make test", "make audit", "make audit-safety", "make sbom"):
         assert gate in scripts, gate
+    assert pipeline["sbom"]["artifacts"]["paths"] == ["build/sbom/"]
     assert "SAFETY_API_KEY" not in json.dumps(pipeline["variables"])
 
 
@@ -213,7 +234,18 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
         "check-added-large-files",
         "no-rej-files",
         "lock-form",
+        "mypy",
     }
+    if stored_answers(project)["ci_provider"] == "github":
+        expected.add("zizmor")
+        workflows_only = re.compile(hooks["zizmor"]["files"])
+        assert workflows_only.search(".github/workflows/ci.yml")
+        assert workflows_only.search(".github/actions/setup/action.yaml")
+        assert not workflows_only.search("src/pkg/github.py")
+    # The whole package at once, when any of its files or its settings change.
+    typed = re.compile(hooks["mypy"]["files"])
+    assert typed.search("src/pkg/model.py") and typed.search("pyproject.toml")
+    assert hooks["mypy"]["pass_filenames"] is False
     if stored_answers(project)["use_notebooks"]:
         expected |= {"nbstripout", "notebook-outputs"}
     else:

@@ -252,7 +252,14 @@ def test_pipeline_runs_hardened_and_writes_only_to_its_volumes(docker, built_ima
     assert done.returncode == 0, done.stderr[-3000:]
     records = [json.loads(line) for line in done.stderr.splitlines()]
     assert records[-1]["message"].startswith("Done: run 1, accuracy")
+    # Nothing to warn about: matplotlib finds its writable MPLCONFIGDIR on /tmp.
+    assert [r["message"] for r in records if r["level"] not in {"DEBUG", "INFO"}] == []
     assert json.loads((project / "reports" / "metrics.json").read_text())["accuracy"] > 0.9
+    figures = sorted(path.name for path in (project / "reports" / "figures").glob("*.png"))
+    assert [name.split("-run000001-")[1] for name in figures] == [
+        "confusion-matrix.png",
+        "roc-curve.png",
+    ]
     # Encrypted data, a signed model and the run recorded in the SQLite file.
     assert sorted(path.name for path in (project / "data/processed").glob("*.csv*")) == [
         "test.csv.enc",

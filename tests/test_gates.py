@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +18,9 @@ from pathlib import Path
 import pytest
 from osv_server import REQUESTS_VERIFY_FALSE, OsvServer, serving
 
-from conftest import commit_all, git, python_path, render
+from conftest import commit_all, git, python_path, render, unavailable
 from locks import parse_lock
+from profiles import PROFILES, answers
 
 pytestmark = pytest.mark.xdist_group("gates")
 
@@ -343,3 +345,167 @@ def test_a_query_built_in_steps_fails_the_sql_check_that_bandit_and_ruff_miss(pr
     assert audited.returncode != 0
     assert "B608" not in audited.stdout  # bandit passed: the next step failed
     assert "queries.py:7: text() is given SQL text that is not a string literal" in audited.stderr
+
+
+# Each way an owner's edit could open a workflow to attack, and the finding
+# zizmor must report: other files, other suffixes, spacing, composite actions.
+WORKFLOW_FLAWS = {
+    "injection in ci.yml": (
+        ".github/workflows/ci.yml",
+        "append-step",
+        '      - run: echo "${{ github.event.pull_request.title }}"\n',
+        "template-injection",
+    ),
+    "injection without spaces in a new .yaml workflow": (
+        ".github/workflows/label.yaml",
+        "new",
+        "name: Label\non:\n  pull_request_target:\npermissions: {}\njobs:\n  label:\n"
+        "    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n    steps:\n"
+        '      - run: echo "${{github.head_ref}}"\n',
+        "template-injection",
+    ),
+    "injection in a composite action": (
+        ".github/actions/greet/action.yml",
+        "new",
+        "name: Greet\ndescription: Greets\nruns:\n  using: composite\n  steps:\n"
+        '    - run: echo "${{ github.event.issue.title }}"\n      shell: bash\n',
+        "template-injection",
+    ),
+    "tag instead of a SHA": (
+        ".github/workflows/ci.yml",
+        "unpin",
+        "actions/checkout@v5",
+        "unpinned-uses",
+    ),
+    "branch of a third-party action in a new workflow": (
+        ".github/workflows/extra.yml",
+        "new",
+        "name: Extra\non:\n  push:\npermissions: {}\njobs:\n  extra:\n"
+        "    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n    steps:\n"
+        "      - uses: some-org/some-action@main\n",
+        "unpinned-uses",
+    ),
+}
+
+
+def plant_workflow_flaw(project: Path, path: str, how: str, text: str) -> None:
+    target = project / path
+    if how == "new":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    elif how == "append-step":
+        target.write_text(target.read_text().rstrip("\n").split("\n  image:")[0] + "\n" + text)
+    else:  # unpin
+        source = target.read_text()
+        pinned = re.sub(r"actions/checkout@[0-9a-f]{40} # \S+", text, source)
+        assert pinned != source
+        target.write_text(pinned)
+    git(project, "add", "--all")
+
+
+@pytest.mark.parametrize("flaw", list(WORKFLOW_FLAWS))
+def test_zizmor_fails_the_gate_and_the_hook_on_a_workflow_flaw(project, flaw):
+    path, how, text, finding = WORKFLOW_FLAWS[flaw]
+    assert gate(project, "audit-workflows").returncode == 0
+    plant_workflow_flaw(project, path, how, text)
+    # A config file that switches the audits off is not read (--no-config).
+    for config in (".github/zizmor.yml", "zizmor.yml"):
+        (project / config).write_text(
+            "rules:\n  template-injection:\n    disable: true\n"
+            "  unpinned-uses:\n    disable: true\n"
+        )
+    done = gate(project, "audit-workflows")
+    assert done.returncode != 0
+    assert f"[{finding}]" in done.stdout, done.stdout + done.stderr
+    hook = subprocess.run(
+        [project / ".venv/bin/pre-commit", "run", "zizmor", "--files", path],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
+        check=False,
+    )
+    assert hook.returncode != 0
+    assert f"[{finding}]" in hook.stdout
+
+
+def test_zizmor_runs_offline(project):
+    done = subprocess.run(
+        [*offline(), "make", "--no-print-directory", "-o", ".venv/.installed", "audit-workflows"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No findings to report" in done.stdout + done.stderr
+
+
+def offline() -> list[str]:
+    """A command prefix that runs its command with no network but loopback."""
+    if (
+        shutil.which("unshare") is None
+        or subprocess.run(["unshare", "-rn", "true"], capture_output=True, check=False).returncode
+    ):
+        unavailable("unshare cannot make a network namespace here")
+    return ["unshare", "-rn"]
+
+
+def test_make_sbom_runs_offline_and_lists_every_pin(project):
+    done = subprocess.run(
+        [*offline(), "make", "--no-print-directory", "-o", ".venv/.installed", "sbom"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == ""  # the dependency-graph warning is the only one, and it is muted
+    for document, lock in (("runtime.cdx.json", "base.txt"), ("dev.cdx.json", "dev.txt")):
+        listed = json.loads((project / "build" / "sbom" / document).read_text())["components"]
+        pins = parse_lock(project / "requirements" / lock)
+        assert sorted((c["name"].lower(), c["version"]) for c in listed) == sorted(
+            (name, pin.version) for name, pin in pins.items()
+        )
+
+
+def test_mypy_fails_the_lint_on_a_type_error_and_an_untyped_function(project):
+    module = project / "src" / "churn_model" / "scores.py"
+    module.write_text("def label(score: float) -> str:\n    return score\n")
+    done = gate(project, "lint")
+    assert done.returncode != 0
+    assert 'scores.py:2: error: Incompatible return value type (got "float", expected "str")' in (
+        done.stdout
+    )
+    module.write_text("def label(score):\n    return str(score)\n")
+    done = gate(project, "lint")
+    assert done.returncode != 0
+    assert "scores.py:1: error: Function is missing a type annotation  [no-untyped-def]" in (
+        done.stdout
+    )
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_mypy_strict_passes_on_every_profile(copie_session, installed, profile):
+    """Each profile's package, checked with the installed project's mypy and packages."""
+    rendered = installed if profile == "default" else render(copie_session, profile)
+    version = str(answers(profile).get("python_version", "3.11"))
+    done = subprocess.run(
+        [installed / ".venv/bin/mypy", "--python-version", version],
+        cwd=rendered,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.startswith("Success: no issues found in ")
+
+
+def test_make_docs_fails_on_a_broken_link(project):
+    assert gate(project, "docs").returncode == 0
+    assert (project / "build" / "site" / "api" / "index.html").is_file()
+    index = project / "docs" / "index.md"
+    index.write_text(index.read_text() + "\nSee [the old page](old.md).\n")
+    done = gate(project, "docs")
+    assert done.returncode != 0
+    assert "contains a link 'old.md', but the target is not found" in done.stdout + done.stderr
