@@ -104,6 +104,11 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_ser
     assert records[-1]["message"].startswith("Done: run 1, accuracy")
     metrics = json.loads((project / "reports/metrics.json").read_text())
     assert metrics["accuracy"] > 0.9
+    figures = sorted(path.name for path in (project / "reports/figures").glob("*.png"))
+    assert [name.split("-run000001-")[1] for name in figures] == [
+        "confusion-matrix.png",
+        "roc-curve.png",
+    ]
     # The keys the first install wrote are in use: data encrypted, model signed.
     assert "DATA_ENCRYPTION_KEY=" in env_file.read_text()
     written = sorted(str(path.relative_to(project)) for path in project.glob("data/*/*.csv*"))

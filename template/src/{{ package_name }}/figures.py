@@ -8,6 +8,7 @@ notebook that imports this module keeps its own backend.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -84,10 +85,17 @@ def save(figures: dict[str, Figure], folder: Path, stem: str) -> list[Path]:
     written = []
     for name, figure in figures.items():
         path = folder / f"{stem}-{name}.png"
-        # No "Software" entry: the file says nothing about the machine that drew it.
-        figure.savefig(path, format="png", metadata={"Software": None})
+        path.write_bytes(png(figure))
         written.append(path)
     return written
+
+
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes, as :func:`save` writes it (a notebook can show them)."""
+    buffer = io.BytesIO()
+    # No "Software" entry: the file says nothing about the machine that drew it.
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
 
 
 def _figure() -> Figure:
