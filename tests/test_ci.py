@@ -237,11 +237,20 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
         "mypy",
     }
     if stored_answers(project)["ci_provider"] == "github":
-        expected.add("zizmor")
+        expected |= {"zizmor", "zizmor-actions"}
         workflows_only = re.compile(hooks["zizmor"]["files"])
         assert workflows_only.search(".github/workflows/ci.yml")
         assert workflows_only.search(".github/actions/setup/action.yaml")
         assert not workflows_only.search("src/pkg/github.py")
+        # A composite action anywhere else is audited when it changes.
+        actions = re.compile(hooks["zizmor-actions"]["files"])
+        assert actions.search("actions/setup/action.yml")
+        assert actions.search("action.yaml")
+        assert not actions.search("src/pkg/reaction.yml")
+        for hook in ("zizmor", "zizmor-actions"):
+            assert "--no-config" in hooks[hook]["entry"].split(), hook
+            assert "--persona pedantic" in hooks[hook]["entry"], hook
+        assert "--collect=all" in hooks["zizmor"]["entry"].split()
     # The whole package at once, when any of its files or its settings change.
     typed = re.compile(hooks["mypy"]["files"])
     assert typed.search("src/pkg/model.py") and typed.search("pyproject.toml")

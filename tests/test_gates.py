@@ -377,6 +377,35 @@ WORKFLOW_FLAWS = {
         "actions/checkout@v5",
         "unpinned-uses",
     ),
+    "docker action on a tag": (
+        ".github/workflows/ci.yml",
+        "append-step",
+        "      - uses: docker://alpine:3.20\n",
+        "unpinned-images",
+    ),
+    "job container on a tag": (
+        ".github/workflows/node.yml",
+        "new",
+        "name: Node\non:\n  push:\npermissions: {}\njobs:\n  node:\n"
+        "    runs-on: ubuntu-24.04\n    container: node:22\n    permissions:\n"
+        "      contents: read\n    steps:\n      - run: node --version\n",
+        "unpinned-images",
+    ),
+    "injection in a composite action outside .github": (
+        "actions/setup/action.yml",
+        "new",
+        "name: Setup\ndescription: Sets up\nruns:\n  using: composite\n  steps:\n"
+        '    - run: echo "${{ github.event.pull_request.title }}"\n      shell: bash\n',
+        "template-injection",
+    ),
+    "injection in a workflow a .gitignore hides": (
+        ".github/workflows/release.yml",
+        "new-ignored",
+        "name: Release\non:\n  push:\npermissions: {}\njobs:\n  release:\n"
+        "    runs-on: ubuntu-24.04\n    permissions:\n      contents: read\n    steps:\n"
+        '      - run: echo "${{ github.event.head_commit.message }}"\n',
+        "template-injection",
+    ),
     "branch of a third-party action in a new workflow": (
         ".github/workflows/extra.yml",
         "new",
@@ -390,9 +419,12 @@ WORKFLOW_FLAWS = {
 
 def plant_workflow_flaw(project: Path, path: str, how: str, text: str) -> None:
     target = project / path
-    if how == "new":
+    if how.startswith("new"):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
+        if how == "new-ignored":  # hidden from tools that honour .gitignore, not from GitHub
+            (target.parent / ".gitignore").write_text(target.name + "\n")
+            git(project, "add", "--force", str(target))
     elif how == "append-step":
         target.write_text(target.read_text().rstrip("\n").split("\n  image:")[0] + "\n" + text)
     else:  # unpin
@@ -417,8 +449,9 @@ def test_zizmor_fails_the_gate_and_the_hook_on_a_workflow_flaw(project, flaw):
     done = gate(project, "audit-workflows")
     assert done.returncode != 0
     assert f"[{finding}]" in done.stdout, done.stdout + done.stderr
+    hook_id = "zizmor" if path.startswith(".github/") else "zizmor-actions"
     hook = subprocess.run(
-        [project / ".venv/bin/pre-commit", "run", "zizmor", "--files", path],
+        [project / ".venv/bin/pre-commit", "run", hook_id, "--files", path],
         cwd=project,
         capture_output=True,
         text=True,
@@ -427,6 +460,20 @@ def test_zizmor_fails_the_gate_and_the_hook_on_a_workflow_flaw(project, flaw):
     )
     assert hook.returncode != 0
     assert f"[{finding}]" in hook.stdout
+
+
+def test_every_zizmor_waiver_is_listed_on_each_run(project):
+    ci = project / ".github" / "workflows" / "ci.yml"
+    text = ci.read_text().replace(
+        "      - name: Lint\n",
+        "      - run: echo ok  # zizmor: ignore[template-injection] a waiver\n      - name: Lint\n",
+    )
+    assert text != ci.read_text()
+    ci.write_text(text)
+    done = gate(project, "audit-workflows")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "waived: .github/workflows/ci.yml:" in done.stdout
+    assert "# zizmor: ignore[template-injection] a waiver" in done.stdout
 
 
 def test_zizmor_runs_offline(project):
