@@ -67,11 +67,13 @@ def test_each_document_lists_exactly_the_pins_of_its_lock(sboms, tools, name):
 
 
 def test_the_documents_are_valid_cyclonedx_1_6(sboms):
-    validator = JsonStrictValidator(SchemaVersion.V1_6)
     for name, document in sboms.items():
         assert document["bomFormat"] == "CycloneDX"
         assert document["specVersion"] == "1.6"
-        assert validator.validate_str(json.dumps(document)) is None, name
+    # `make sbom` validates every document as it writes it; the runtime one,
+    # the image's, is checked again here, apart from the tool that made it.
+    validator = JsonStrictValidator(SchemaVersion.V1_6)
+    assert validator.validate_str(json.dumps(sboms["runtime.cdx.json"])) is None
 
 
 def test_the_documents_describe_this_project_and_are_reproducible(sboms):
