@@ -68,8 +68,7 @@ def test_each_document_lists_exactly_the_pins_of_its_lock(sboms, tools, name):
 
 def test_the_documents_are_valid_cyclonedx_1_6(sboms):
     for name, document in sboms.items():
-        assert document["bomFormat"] == "CycloneDX"
-        assert document["specVersion"] == "1.6"
+        assert (document["bomFormat"], document["specVersion"]) == ("CycloneDX", "1.6"), name
     # `make sbom` validates every document as it writes it; the runtime one,
     # the image's, is checked again here, apart from the tool that made it.
     validator = JsonStrictValidator(SchemaVersion.V1_6)
