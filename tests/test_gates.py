@@ -508,6 +508,7 @@ def test_make_sbom_runs_offline_and_lists_every_pin(project):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == ""  # the dependency-graph warning is the only one, and it is muted
+    assert "--validate" in done.stdout  # each document checked against the schema as written
     for document, lock in (("runtime.cdx.json", "base.txt"), ("dev.cdx.json", "dev.txt")):
         listed = json.loads((project / "build" / "sbom" / document).read_text())["components"]
         pins = parse_lock(project / "requirements" / lock)
