@@ -398,6 +398,13 @@ WORKFLOW_FLAWS = {
         '    - run: echo "${{ github.event.pull_request.title }}"\n      shell: bash\n',
         "template-injection",
     ),
+    "injection in a composite action under a folder named like an option": (
+        "--cache-dir=x/action.yml",
+        "new",
+        "name: Setup\ndescription: Sets up\nruns:\n  using: composite\n  steps:\n"
+        '    - run: echo "${{ github.event.pull_request.title }}"\n      shell: bash\n',
+        "template-injection",
+    ),
     "injection in a workflow a .gitignore hides": (
         ".github/workflows/release.yml",
         "new-ignored",
@@ -451,7 +458,7 @@ def test_zizmor_fails_the_gate_and_the_hook_on_a_workflow_flaw(project, flaw):
     assert f"[{finding}]" in done.stdout, done.stdout + done.stderr
     hook_id = "zizmor" if path.startswith(".github/") else "zizmor-actions"
     hook = subprocess.run(
-        [project / ".venv/bin/pre-commit", "run", hook_id, "--files", path],
+        [project / ".venv/bin/pre-commit", "run", hook_id, "--all-files"],
         cwd=project,
         capture_output=True,
         text=True,
@@ -473,6 +480,10 @@ def test_every_zizmor_waiver_is_listed_on_each_run(project):
     done = gate(project, "audit-workflows")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "waived: .github/workflows/ci.yml:" in done.stdout
+    assert "# zizmor: ignore[template-injection] a waiver" in done.stdout
+    # A file git is told to treat as binary is still searched.
+    (project / ".gitattributes").write_text(".github/workflows/ci.yml -diff\n")
+    done = gate(project, "audit-workflows")
     assert "# zizmor: ignore[template-injection] a waiver" in done.stdout
 
 
