@@ -1,8 +1,9 @@
 """The command line's hardening commands: decrypt, verify-model, rotate-keys.
 
 ``__main__.py`` (the project's) adds these to its own subcommands with
-:func:`add_commands`. Each returns an exit code and prints errors as one line
-that names the file, never its content.
+:func:`add_commands`. Each returns an exit code; a failure raises, and
+``cli.run_command_line`` ends it with one line that names the file, never
+its content.
 """
 
 from __future__ import annotations
@@ -11,73 +12,57 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 from .datafiles import read_bytes, rotate
-from .encryption import DecryptionError
-from .model_store import ModelIntegrityError, verified_bytes
+from .model_store import verified_bytes
 from .settings import HardenedSettings
 
 log = logging.getLogger(__name__)
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
+
+
+def add_commands(commands: argparse._SubParsersAction[Parser]) -> None:
     decrypt = commands.add_parser(
         "decrypt", help="write one data file's plaintext to standard output"
     )
     decrypt.add_argument("file", type=Path, help="a data file (with or without .enc)")
-    decrypt.set_defaults(handler=decrypt_command)
+    decrypt.set_defaults(handler=decrypt_command, failure="Cannot decrypt")
 
     verify = commands.add_parser(
         "verify-model", help="exit 0 only if a model file passes its integrity check"
     )
     verify.add_argument("file", type=Path, help="a model file, such as models/model.skops")
-    verify.set_defaults(handler=verify_model_command)
+    verify.set_defaults(handler=verify_model_command, failure="Model refused")
 
     rotate_keys = commands.add_parser(
         "rotate-keys",
         help="re-encrypt every data file under DATA_ENCRYPTION_KEY (`make rotate-keys`)",
     )
-    rotate_keys.set_defaults(handler=rotate_keys_command)
+    rotate_keys.set_defaults(handler=rotate_keys_command, failure="Rotation stopped")
 
 
 def decrypt_command(args: argparse.Namespace, settings: HardenedSettings) -> int:
-    try:
-        plaintext = read_bytes(args.file, settings.data_keys())
-    except (DecryptionError, OSError) as error:
-        log.error("Cannot decrypt: %s", _reason(error))
-        return 1
+    plaintext = read_bytes(args.file, settings.data_keys())
     sys.stdout.buffer.write(plaintext)
     sys.stdout.buffer.flush()
     return 0
 
 
 def verify_model_command(args: argparse.Namespace, settings: HardenedSettings) -> int:
-    try:
-        verified_bytes(args.file, settings.signing_key())
-    except (ModelIntegrityError, OSError) as error:
-        log.error("Model refused: %s", _reason(error))
-        return 1
+    verified_bytes(args.file, settings.signing_key())
     how = "signature" if settings.signing_key() else "SHA-256 checksum"
     log.info("%s: matches its %s", args.file, how)
     return 0
 
 
 def rotate_keys_command(args: argparse.Namespace, settings: HardenedSettings) -> int:
-    try:
-        rotated = rotate(args.paths.data_folders, settings.data_keys())
-    except (DecryptionError, OSError) as error:
-        log.error("Rotation stopped: %s", _reason(error))
-        return 1
+    rotated = rotate(args.paths.data_folders, settings.data_keys())
     log.info(
         "Re-encrypted %d data files under DATA_ENCRYPTION_KEY; "
         "DATA_ENCRYPTION_PREVIOUS_KEYS can now be emptied",
         len(rotated),
     )
     return 0
-
-
-def _reason(error: Exception) -> str:
-    # An OSError's text is the file name and the system's reason, nothing read.
-    if isinstance(error, OSError) and error.strerror:
-        return f"{error.filename}: {error.strerror}"
-    return str(error)

@@ -9,15 +9,19 @@ libraries alike, at every level.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import logging.config
+import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from . import uncaught
 from .redaction import Redactor, one_line
 from .settings import HardenedSettings
+from .tracebacks import format_exception
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -41,8 +45,9 @@ class RedactingFilter(logging.Filter):
     The record is rewritten in place, once, before any formatter sees it: the
     message is interpolated, masked and made one line; the logger and level
     names are masked and made one line; extra fields are masked by name and by
-    content at any depth; the traceback and stack are formatted, masked, and
-    every line of them made one line, so only real line ends remain.
+    content at any depth; the traceback (database errors' messages withheld,
+    see ``tracebacks.py``) and stack are formatted, masked, and every line of
+    them made one line, so only real line ends remain.
     """
 
     def __init__(self, secrets: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
@@ -82,7 +87,7 @@ class RedactingFilter(logging.Filter):
                 name += "_"
             fields[name] = redact.value(value, key)
         if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = format_exception(record.exc_info)
         if record.exc_text:
             record.exc_text = self._lines(record.exc_text)
         if record.stack_info:
@@ -106,6 +111,9 @@ class TextFormatter(logging.Formatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return _utc_iso(record.created)
 
+    def formatException(self, ei: Any) -> str:
+        return format_exception(ei)
+
     def format(self, record: logging.LogRecord) -> str:
         first, *rest = super().format(record).split("\n")
         return "\n".join([first, *("    " + line for line in rest)])
@@ -118,6 +126,9 @@ class JsonFormatter(logging.Formatter):
     stand in for the record's own fields; a traceback goes under
     ``"exception"``, a stack under ``"stack"``.
     """
+
+    def formatException(self, ei: Any) -> str:
+        return format_exception(ei)
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -139,6 +150,30 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=True)
 
 
+class ConsoleHandler(logging.StreamHandler[IO[str]]):
+    """A stream handler whose own failures print one line, never the record.
+
+    ``logging``'s default prints a failed record's traceback, message and
+    arguments to standard error: around the redaction filter.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not logging.raiseExceptions:
+            return
+        kind = type(sys.exc_info()[1]).__name__
+        note = logging.makeLogRecord(
+            {
+                "name": __name__,
+                "levelno": logging.ERROR,
+                "levelname": "ERROR",
+                "msg": f"a log record could not be written ({kind}); left out",
+            }
+        )
+        with contextlib.suppress(Exception):  # the stream itself may be what fails
+            self.stream.write(self.format(note) + self.terminator)
+            self.flush()
+
+
 def logging_config(settings: HardenedSettings, stream: IO[str] | None = None) -> dict[str, Any]:
     """The dictConfig for ``settings``; ``stream`` defaults to standard error."""
     return {
@@ -155,7 +190,7 @@ def logging_config(settings: HardenedSettings, stream: IO[str] | None = None) ->
         "formatters": {"text": {"()": TextFormatter}, "json": {"()": JsonFormatter}},
         "handlers": {
             "console": {
-                "class": "logging.StreamHandler",
+                "()": ConsoleHandler,
                 "stream": stream or "ext://sys.stderr",
                 "formatter": settings.log_format,
                 "filters": ["redact"],
@@ -167,7 +202,35 @@ def logging_config(settings: HardenedSettings, stream: IO[str] | None = None) ->
 
 
 def setup_logging(settings: HardenedSettings, stream: IO[str] | None = None) -> None:
-    """Configure logging for the whole process from ``settings``."""
+    """Configure logging for the whole process from ``settings``.
+
+    Python warnings and uncaught exceptions (of every thread) go through the
+    same handler from then on, and so through redaction.
+    """
     logging.config.dictConfig(logging_config(settings, stream))
-    # Python warnings go through the same handler, and so through redaction.
     logging.captureWarnings(True)
+    uncaught.install()
+
+
+def report_before_setup(
+    message: str, settings_class: type[HardenedSettings], stream: IO[str] | None = None
+) -> None:
+    """Write one error that comes before logging can be set up: a settings error.
+
+    As one JSON record when LOG_FORMAT (read unchecked) says ``json``, else as
+    ``error: message``; masked like a record, with the secrets as written.
+    """
+    log_format, secrets = settings_class.unchecked()
+    redacting = RedactingFilter(secrets, settings_class.redaction_patterns)
+    record = logging.makeLogRecord(
+        {"name": __name__.split(".", 1)[0], "levelno": logging.ERROR, "levelname": "ERROR"}
+    )
+    record.msg = message
+    redacting.filter(record)
+    if log_format == "json":
+        line = JsonFormatter().format(record)
+    else:
+        line = f"error: {record.getMessage()}"
+    out = stream or sys.stderr
+    out.write(line + "\n")
+    out.flush()

@@ -20,9 +20,10 @@ import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, get_args
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from dotenv import dotenv_values
 from pydantic import (
     SecretStr,
     ValidationError,
@@ -224,18 +225,54 @@ class HardenedSettings(BaseSettings):
         for name in type(self).model_fields:
             value = getattr(self, name)
             if isinstance(value, SecretStr) and value.get_secret_value():
-                values.append(value.get_secret_value())
-                values += _url_parts(value.get_secret_value())
-                # Each of several comma-separated keys alone, as well as the
-                # list, and a key in its other spellings (no padding, hex).
-                parts = value.get_secret_value().split(",")
-                values += [part.strip() for part in parts if len(part.strip()) >= 8]
-                if name in _KEY_FIELDS:
-                    values += [spelling for part in parts for spelling in key_spellings(part)]
+                values += _spellings(name, value.get_secret_value())
         return list(dict.fromkeys(values))
+
+    @classmethod
+    def unchecked(cls) -> tuple[str | None, list[str]]:
+        """LOG_FORMAT and the secret values as written, none of them checked.
+
+        For a settings error, which is reported before logging can be set up:
+        in JSON when LOG_FORMAT says so, with every secret that is set masked,
+        even one whose value is what is wrong. Environment variables win over
+        ``.env``, as when the settings load; a ``.env`` that cannot be read
+        counts as empty.
+        """
+        env_file = cls.model_config.get("env_file")
+        written: dict[str, str] = {}
+        if isinstance(env_file, str | Path) and Path(env_file).is_file():
+            try:
+                found = dotenv_values(env_file, encoding="utf-8")
+            except (OSError, UnicodeError, ValueError):
+                found = {}
+            written = {name.lower(): value for name, value in found.items() if value}
+        written |= {name.lower(): value for name, value in os.environ.items() if value}
+        secrets = [
+            spelling
+            for name, field in cls.model_fields.items()
+            if name in written and _is_secret(field.annotation)
+            for spelling in _spellings(name, written[name])
+        ]
+        return written.get("log_format"), list(dict.fromkeys(secrets))
 
 
 _KEY_FIELDS = {"data_encryption_key", "data_encryption_previous_keys", "model_signing_key"}
+
+
+def _is_secret(annotation: object) -> bool:
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
+def _spellings(name: str, value: str) -> list[str]:
+    """``value`` and the parts of it that are secrets alone."""
+    values = [value, *_url_parts(value)]
+    # Each of several comma-separated keys alone, as well as the list, and a
+    # key in its other spellings (no padding, hex).
+    parts = value.split(",")
+    values += [part.strip() for part in parts if len(part.strip()) >= 8]
+    if name in _KEY_FIELDS:
+        values += [spelling for part in parts for spelling in key_spellings(part)]
+    return values
 
 
 def _reveal(secret: SecretStr | None) -> str | None:
