@@ -10,6 +10,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import stat
 import subprocess
 from pathlib import Path
@@ -119,6 +120,7 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_ser
     ]
     cli = [project / ".venv/bin/python", "-m", package.replace("-", "_")]
     check(subprocess.run([*cli, "verify-model", "models/model.skops"], cwd=project))
+    check_failures(project, cli, package.replace("-", "_"))
     listed = check(subprocess.run([*cli, "runs"], cwd=project, capture_output=True, text=True))
     assert listed.startswith("1\t")
     database = f"lifecycle_{secrets.token_hex(4)}"  # one server per worker, several profiles
@@ -213,6 +215,66 @@ def check_on_postgresql(project: Path, cli: list[object], url: str) -> None:
     assert not (root / "data" / "warehouse.sqlite").exists()
 
 
+# A library call deep in a run fails with the canary in its message, its
+# cause and a note; the command line is started as `python -m` would.
+DEEP_FAILURE = """
+import runpy, sys
+from unittest import mock
+import sqlalchemy.engine
+
+secret = sys.argv[1]
+
+def refuse(*args, **kwargs):
+    error = RuntimeError("upstream rejected token " + secret)
+    error.add_note("token=" + secret)
+    raise error from OSError(secret)
+
+sys.argv = [sys.argv[2], "--root", sys.argv[3]]
+with mock.patch.object(sqlalchemy.engine.Engine, "connect", refuse):
+    runpy.run_module(sys.argv[0], run_name="__main__")
+"""
+
+
+def check_failures(project: Path, cli: list[object], module: str) -> None:
+    """Failures leave no secret on either stream, and only JSON lines in JSON mode."""
+    with socket.socket() as closed:  # bound, never listening: refused
+        closed.bind(("127.0.0.1", 0))
+        env = {
+            **os.environ,
+            "LOG_FORMAT": "json",
+            "METRICS_WEBHOOK_URL": f"http://127.0.0.1:{closed.getsockname()[1]}/h/{CANARY}",
+            "METRICS_WEBHOOK_TOKEN": CANARY,
+        }
+        webhook = subprocess.run(
+            [*cli, "--root", project.parent / "webhook-run"],
+            cwd=project.parent,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        deep = subprocess.run(
+            [cli[0], "-c", DEEP_FAILURE, CANARY, module, project.parent / "deep-run"],
+            cwd=project.parent,
+            capture_output=True,
+            text=True,
+            env={**env, "LOG_LEVEL": "DEBUG"},
+        )
+    for done in (webhook, deep):
+        assert done.returncode == 1, done.stderr
+        assert CANARY not in done.stdout + done.stderr
+        records = [json.loads(line) for line in (done.stdout + done.stderr).splitlines()]
+        assert all(isinstance(record, dict) for record in records)
+    assert webhook.stdout == ""
+    assert records[-1]["level"] == "CRITICAL"
+    assert records[-1]["exception"].endswith("RuntimeError: upstream rejected token ***\ntoken=***")
+    last = json.loads(webhook.stderr.splitlines()[-1])
+    assert (last["level"], last["message"]) == (
+        "ERROR",
+        "The run failed: the metrics were not sent: "
+        "could not reach the metrics webhook at 127.0.0.1 (ConnectionRefusedError)",
+    )
+
+
 def run_notebook(project: Path) -> None:
     """The example notebook runs, and shows its settings without their secrets."""
     [notebook] = (project / "notebooks").glob("*.ipynb")
@@ -231,3 +293,5 @@ def run_notebook(project: Path) -> None:
     )
     assert "metrics_webhook_token=SecretStr('**********')" in shown
     assert CANARY not in shown
+    # The last cell logs a failure: the credential in its message is masked.
+    assert "ConnectionError: upstream refused Authorization: ***" in shown
