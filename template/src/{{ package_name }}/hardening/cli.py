@@ -95,13 +95,19 @@ def run_command_line(
         log.error("%s", usage_error)
         return EXIT_USAGE
     warn_if_env_file_is_shared()
+    failure = getattr(args, "failure", "The command failed")
     try:
         return int(args.handler(args, settings))
     except KeyboardInterrupt:
         log.error("Interrupted")
         return EXIT_INTERRUPTED
+    except SystemExit as stop:  # sys.exit("text") would print the text itself, unmasked
+        if stop.code is None or isinstance(stop.code, int):
+            return stop.code or EXIT_OK
+        log.error("%s: %s", failure, stop.code)
+        return EXIT_FAILED
     except Exception as error:  # every failure ends here, as one line and a code
-        return report(error, getattr(args, "failure", "The command failed"))
+        return report(error, failure)
 
 
 def report(error: Exception, failure: str) -> int:
