@@ -36,7 +36,7 @@ from typing import NoReturn
 
 from .database import FAILURES, DatabaseError, InputError, describe
 from .encryption import DecryptionError
-from .logging_setup import report_before_setup, setup_logging
+from .logging_setup import held_records, replay, report_before_setup, setup_logging
 from .model_store import ModelIntegrityError
 from .settings import HardenedSettings, SettingsError, warn_if_env_file_is_shared
 from .validation import DataValidationError
@@ -80,17 +80,22 @@ def run_command_line(
     settings, returning an exit code) and may set ``failure``, the start of
     its error line ("The run failed").
     """
-    usage_error = None
+    usage_error, args = None, None
     try:
         args = parser.parse_args(argv)
     except UsageError as error:
-        usage_error, args = error, None
-    try:
-        settings = settings_class.load()
-    except SettingsError as error:
-        report_before_setup(str(error), settings_class)
-        return EXIT_USAGE
+        usage_error = error
+    except Exception as error:  # an argument's type= that raised something else
+        usage_error = UsageError(f"the arguments could not be read ({type(error).__name__})")
+    with held_records() as held:
+        try:
+            settings = settings_class.load()
+        except Exception as error:  # SettingsError names the setting; others, their type
+            reason = str(error) if isinstance(error, SettingsError) else type(error).__name__
+            report_before_setup(reason, settings_class, held=held)
+            return EXIT_USAGE
     setup_logging(settings)
+    replay(held)
     if args is None:
         log.error("%s", usage_error)
         return EXIT_USAGE

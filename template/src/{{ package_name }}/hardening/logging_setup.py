@@ -9,12 +9,14 @@ libraries alike, at every level.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
 import logging.config
 import sys
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -158,20 +160,53 @@ class ConsoleHandler(logging.StreamHandler[IO[str]]):
     """
 
     def handleError(self, record: logging.LogRecord) -> None:
-        if not logging.raiseExceptions:
-            return
-        kind = type(sys.exc_info()[1]).__name__
+        if logging.raiseExceptions:
+            kind = type(sys.exc_info()[1]).__name__
+            self.write_note(f"a log record could not be written ({kind}); left out")
+
+    def write_note(self, message: str) -> None:
+        """One ERROR line about logging itself, in this handler's format; never raises."""
         note = logging.makeLogRecord(
-            {
-                "name": __name__,
-                "levelno": logging.ERROR,
-                "levelname": "ERROR",
-                "msg": f"a log record could not be written ({kind}); left out",
-            }
+            {"name": __name__, "levelno": logging.ERROR, "levelname": "ERROR", "msg": message}
         )
         with contextlib.suppress(Exception):  # the stream itself may be what fails
             self.stream.write(self.format(note) + self.terminator)
             self.flush()
+
+
+class _Holder(logging.Handler):
+    """Keeps the records logged before logging is set up, to write them later."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def held_records() -> Iterator[list[logging.LogRecord]]:
+    """Hold what is logged, or warned, before set-up (while the settings load).
+
+    Python would print it itself, unmasked and as plain text: a library's
+    warning about a line of ``.env`` it cannot parse. Write the records with
+    :func:`replay` once logging is set up, or :func:`report_before_setup`.
+    """
+    holder, previous = _Holder(), logging.lastResort
+    logging.lastResort = holder
+    logging.captureWarnings(True)
+    try:
+        yield holder.records
+    finally:
+        logging.lastResort = previous
+        logging.captureWarnings(False)
+
+
+def replay(records: Iterable[logging.LogRecord]) -> None:
+    """Write held records through the logging that is now set up."""
+    for record in records:
+        logging.getLogger(record.name).handle(record)
 
 
 def logging_config(settings: HardenedSettings, stream: IO[str] | None = None) -> dict[str, Any]:
@@ -208,29 +243,49 @@ def setup_logging(settings: HardenedSettings, stream: IO[str] | None = None) -> 
     same handler from then on, and so through redaction.
     """
     logging.config.dictConfig(logging_config(settings, stream))
+    # A logger that does not propagate and has no handler of its own would
+    # fall back to logging's last resort, which writes around the filter.
+    logging.lastResort = logging.getLogger().handlers[0]
     logging.captureWarnings(True)
     uncaught.install()
+    atexit.unregister(_drop_late_warnings)
+    atexit.register(_drop_late_warnings)
+
+
+def _drop_late_warnings() -> None:
+    """Warnings from objects freed while the interpreter shuts down are dropped.
+
+    By then logging may be gone, and Python would print them itself, unmasked.
+    Exit handlers registered after set-up run before this one.
+    """
+    warnings.simplefilter("ignore")
 
 
 def report_before_setup(
-    message: str, settings_class: type[HardenedSettings], stream: IO[str] | None = None
+    message: str,
+    settings_class: type[HardenedSettings],
+    stream: IO[str] | None = None,
+    held: Iterable[logging.LogRecord] = (),
 ) -> None:
-    """Write one error that comes before logging can be set up: a settings error.
+    """Write an error that comes before logging can be set up: a settings error.
 
-    As one JSON record when LOG_FORMAT (read unchecked) says ``json``, else as
-    ``error: message``; masked like a record, with the secrets as written.
+    One line, after any ``held`` records: JSON records when LOG_FORMAT (read
+    unchecked) says ``json``, else ``error: message`` (``warning: ...`` for a
+    held warning); masked like any record, with the secrets as written.
     """
     log_format, secrets = settings_class.unchecked()
     redacting = RedactingFilter(secrets, settings_class.redaction_patterns)
-    record = logging.makeLogRecord(
+    error = logging.makeLogRecord(
         {"name": __name__.split(".", 1)[0], "levelno": logging.ERROR, "levelname": "ERROR"}
     )
-    record.msg = message
-    redacting.filter(record)
-    if log_format == "json":
-        line = JsonFormatter().format(record)
-    else:
-        line = f"error: {record.getMessage()}"
+    error.msg = message
+    lines = []
+    for record in [*held, error]:
+        redacting.filter(record)
+        if log_format == "json":
+            lines.append(JsonFormatter().format(record))
+        else:
+            lines.append(f"{record.levelname.lower()}: {record.getMessage()}")
     out = stream or sys.stderr
-    out.write(line + "\n")
+    out.write("".join(line + "\n" for line in lines))
     out.flush()

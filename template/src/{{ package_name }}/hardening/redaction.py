@@ -4,8 +4,9 @@ Kept apart from the logging set-up so the rules can be read, and tested, on
 their own. Two kinds of secret are masked:
 
 - the values of the secret settings, however they are written: as is, inside
-  a ``repr`` or a JSON or HTML string, and URL-encoded in any way (any safe
-  characters, ``+`` for spaces, upper- or lower-case hex, encoded twice);
+  a ``repr`` (of the text or of its UTF-8 bytes) or a JSON or HTML string,
+  and URL-encoded in any way (any safe characters, ``+`` for spaces, upper-
+  or lower-case hex, encoded twice);
 - text that looks like a secret wherever it comes from: any user or password
   in a URL, whole ``Authorization`` and ``Cookie`` header values, bearer
   tokens, AWS access key ids, and values whose name says they are secret
@@ -154,6 +155,8 @@ def _any_spelling(char: str) -> str:
     escaped.append(rf"\\u(?i:{code:04x})" if code <= 0xFFFF else rf"\\U(?i:{code:08x})")
     if code < 0x100:
         escaped.append(rf"\\x(?i:{code:02x})")
+    if code >= 0x80:  # the repr of the UTF-8 bytes: b'P\xc3\xa4ss'
+        escaped.append("".join(rf"\\x(?i:{byte:02x})" for byte in char.encode()))
     escaped.append(rf"&#0*{code};|&#[xX]0*(?i:{code:x});")
     # %XX for each UTF-8 byte, any hex case, and %25XX when encoded twice.
     escaped.append("".join(f"%(?:25)?(?i:{byte:02x})" for byte in char.encode()))

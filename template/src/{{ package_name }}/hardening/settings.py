@@ -14,6 +14,7 @@ a placeholder, in ``.env.example``.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -187,6 +188,9 @@ class HardenedSettings(BaseSettings):
         except UnicodeDecodeError:
             # Its message would quote the offending byte of the file.
             raise SettingsError(f"{ENV_FILE} is not UTF-8 text; save it as UTF-8") from None
+        except OSError as error:  # a folder, a file of another user's, a device
+            reason = error.strerror or type(error).__name__
+            raise SettingsError(f"{ENV_FILE} cannot be read ({reason})") from None
         except ValidationError as error:
             problems = "; ".join(
                 _describe(problem)
@@ -242,8 +246,10 @@ class HardenedSettings(BaseSettings):
         written: dict[str, str] = {}
         if isinstance(env_file, str | Path) and Path(env_file).is_file():
             try:
-                found = dotenv_values(env_file, encoding="utf-8")
-            except (OSError, UnicodeError, ValueError):
+                # Undecodable bytes as U+FFFD: LOG_FORMAT may still be read.
+                text = Path(env_file).read_bytes().decode("utf-8", errors="replace")
+                found = _quietly(lambda: dotenv_values(stream=io.StringIO(text)))
+            except (OSError, ValueError):
                 found = {}
             written = {name.lower(): value for name, value in found.items() if value}
         written |= {name.lower(): value for name, value in os.environ.items() if value}
@@ -254,6 +260,16 @@ class HardenedSettings(BaseSettings):
             for spelling in _spellings(name, written[name])
         ]
         return written.get("log_format"), list(dict.fromkeys(secrets))
+
+
+def _quietly(read: Callable[[], dict[str, str | None]]) -> dict[str, str | None]:
+    """``read()`` without python-dotenv's warnings: the settings' own load gave them."""
+    dotenv_log = logging.getLogger("dotenv.main")
+    disabled, dotenv_log.disabled = dotenv_log.disabled, True
+    try:
+        return read()
+    finally:
+        dotenv_log.disabled = disabled
 
 
 _KEY_FIELDS = {"data_encryption_key", "data_encryption_previous_keys", "model_signing_key"}

@@ -13,7 +13,7 @@ masked by the redaction filter like the rest of the record.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import TypeAlias
 
@@ -43,37 +43,78 @@ def format_exception(exc_info: ExcInfo | tuple[None, None, None]) -> str:
     if error is None:
         return "NoneType: None"
     shown = traceback.TracebackException.from_exception(error)
-    originals = []
-    for _, node, withheld in _pairs(error, shown, set(), wrapped=False):
-        if withheld:
-            # The node's private copy of the message; checked below.
-            fields = vars(node)
-            originals += [str(fields.get("_str", "")), *map(str, fields.get("__notes__") or ())]
+    pairs = list(_pairs(error, shown))
+    # An exception a database error wraps is withheld wherever else it stands
+    # too: as a group's member, or raised again (`raise error.orig`).
+    withheld = _wrapped_by_database_errors(real for real, _ in pairs)
+    originals: list[str] = []
+    for real, node in pairs:
+        if id(real) in withheld:
+            originals += _texts(real)
+            fields = vars(node)  # the node's private copies of what it prints
             fields["_str"] = WITHHELD
             fields["__notes__"] = None
+            if "msg" in fields:  # a SyntaxError prints its msg and source text
+                fields["msg"], fields["text"] = WITHHELD, None
     text = "".join(shown.format()).rstrip("\n")
-    # Should a Python release keep the message elsewhere, nothing of it may
-    # pass: the frames are dropped too, and the types alone remain.
-    if any(original and original in text for original in originals if len(original) >= 4):
-        kinds = ", ".join(type(real).__name__ for real, *_ in _pairs(error, shown, set(), False))
+    # Should a Python release print a message from elsewhere, nothing of it
+    # may pass: the frames are dropped too, and the types alone remain. The
+    # frames' source lines are not searched: code may spell out a message.
+    frames = "".join(chunk for _, node in pairs for chunk in node.stack.format())
+    source = {line.strip() for line in frames.split("\n")}
+    printed = [line for line in text.split("\n") if line.strip(" |") not in source]
+    if any(original in line for line in printed for original in originals):
+        kinds = ", ".join(type(real).__name__ for real, _ in pairs)
         return f"Traceback withheld: a database error is in it ({kinds})"
     return text
 
 
+def _texts(error: BaseException) -> list[str]:
+    """Each line an exception could print of itself, for the check that none did."""
+    texts = [_safe_str(error), *map(_safe_str, error.args)]
+    texts += map(_safe_str, getattr(error, "__notes__", None) or ())
+    if isinstance(error, SyntaxError):
+        texts += [_safe_str(error.msg), _safe_str(error.text)]
+    lines = (line.strip() for text in texts for line in text.split("\n"))
+    return [line for line in lines if len(line) >= 4]
+
+
+def _safe_str(value: object) -> str:
+    try:
+        return str(value) if value is not None else ""
+    except Exception:  # an object whose __str__ fails prints nothing of itself
+        return ""
+
+
+def _wrapped_by_database_errors(errors: Iterable[BaseException]) -> set[int]:
+    """The ids of every database error and of every exception it was raised from."""
+    found: set[int] = set()
+    for error in errors:
+        if withholds_message(error):
+            pending = [error]
+            while pending:
+                current = pending.pop()
+                if id(current) in found:
+                    continue
+                found.add(id(current))
+                pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+                if isinstance(current, BaseExceptionGroup):
+                    pending += current.exceptions
+    return found
+
+
 def _pairs(
-    real: BaseException, node: traceback.TracebackException, seen: set[int], wrapped: bool
-) -> Iterator[tuple[BaseException, traceback.TracebackException, bool]]:
-    """Each exception of the chain and groups, the node that prints it, and whether
-    its message is withheld: a database error's, or one a database error wraps."""
-    if id(real) in seen:
-        return
-    seen.add(id(real))
-    withheld = wrapped or withholds_message(real)
-    yield real, node, withheld
-    if node.__cause__ is not None and real.__cause__ is not None:
-        yield from _pairs(real.__cause__, node.__cause__, seen, withheld)
-    if node.__context__ is not None and real.__context__ is not None:
-        yield from _pairs(real.__context__, node.__context__, seen, withheld)
-    members = getattr(real, "exceptions", None)
-    for member, member_node in zip(members or (), node.exceptions or (), strict=False):
-        yield from _pairs(member, member_node, seen, withheld)
+    error: BaseException, shown: traceback.TracebackException
+) -> Iterator[tuple[BaseException, traceback.TracebackException]]:
+    """Each exception of the chain and groups with the node that prints it, every
+    place it is printed; iterative, so a chain of any length is read."""
+    pending = [(error, shown)]
+    while pending:
+        real, node = pending.pop()
+        yield real, node
+        if node.__cause__ is not None and real.__cause__ is not None:
+            pending.append((real.__cause__, node.__cause__))
+        if node.__context__ is not None and real.__context__ is not None:
+            pending.append((real.__context__, node.__context__))
+        if isinstance(real, BaseExceptionGroup) and node.exceptions:
+            pending += zip(real.exceptions, node.exceptions, strict=False)

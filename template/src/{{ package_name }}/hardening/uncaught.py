@@ -69,10 +69,22 @@ def _log(
 ) -> None:
     try:
         log.log(level, "%s", message, exc_info=exc_info)
-    except Exception as error:  # a hook must not raise; the details stay out
+    # A hook must not raise, not even on Ctrl-C while it masks a long
+    # traceback: Python would then print the original exception itself.
+    except BaseException as error:
         kind = exc_info[0].__name__ if exc_info else "exception"
-        with contextlib.suppress(Exception):  # no standard error left to tell
-            sys.stderr.write(f"an uncaught {kind} could not be logged ({type(error).__name__})\n")
+        with contextlib.suppress(BaseException):
+            _note(f"an uncaught {kind} could not be logged ({type(error).__name__}); left out")
+
+
+def _note(message: str) -> None:
+    """One line, in the log's format when the console handler can write it."""
+    for handler in logging.getLogger().handlers:
+        write_note = getattr(handler, "write_note", None)
+        if write_note is not None:
+            write_note(message)
+            return
+    sys.stderr.write(message + "\n")
 
 
 def install() -> None:
