@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 from .datafiles import read_bytes, rotate
 from .model_store import verified_bytes
@@ -21,10 +21,7 @@ from .settings import HardenedSettings
 log = logging.getLogger(__name__)
 
 
-Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
-
-
-def add_commands(commands: argparse._SubParsersAction[Parser]) -> None:
+def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     decrypt = commands.add_parser(
         "decrypt", help="write one data file's plaintext to standard output"
     )

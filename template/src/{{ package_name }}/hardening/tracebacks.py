@@ -15,7 +15,6 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterable, Iterator
 from types import TracebackType
-from typing import TypeAlias
 
 WITHHELD = "(message withheld: a database error can quote the data it failed on)"
 
@@ -23,8 +22,6 @@ WITHHELD = "(message withheld: a database error can quote the data it failed on)
 # and pandas' own wrapper for read_sql.
 _DATABASE_MODULES = ("sqlalchemy", "psycopg", "psycopg2", "sqlite3", "_sqlite3", "pymysql")
 _PANDAS_DATABASE_ERROR = ("pandas.errors", "DatabaseError")
-
-ExcInfo: TypeAlias = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
 def withholds_message(error: BaseException) -> bool:
@@ -37,7 +34,10 @@ def withholds_message(error: BaseException) -> bool:
     return False
 
 
-def format_exception(exc_info: ExcInfo | tuple[None, None, None]) -> str:
+def format_exception(
+    exc_info: tuple[type[BaseException], BaseException, TracebackType | None]
+    | tuple[None, None, None],
+) -> str:
     """The traceback of ``exc_info``, without the messages of database errors."""
     error = exc_info[1]
     if error is None:
