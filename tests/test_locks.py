@@ -103,6 +103,19 @@ def test_locks_satisfy_the_rendered_in_files(copie, version, use_notebooks):
             "not an exact pin",
         ),
         ("-e ./local\n", "the option -e is not allowed"),
+        # A marker must not swallow the options after it.
+        (
+            'numpy==2.0.0 ; python_version < "3.12" --hash=sha256:'
+            + "a" * 64
+            + " --index-url http://evil\n",
+            "not an exact pin",
+        ),
+        (
+            'numpy==2.0.0 ; python_version < "3.12" \\\n    --hash=sha256:'
+            + "a" * 64
+            + " \\\n    --extra-index-url http://evil\n",
+            "not an exact pin",
+        ),
     ],
 )
 def test_lock_parser_refuses_what_pip_would_not_verify(tmp_path, text, problem):
