@@ -577,7 +577,7 @@ def test_a_project_made_before_the_hardening_moved_keeps_its_edits(restructured,
     # The new layout arrived ...
     assert (package / "hardening" / "settings.py").is_file()
     assert (package / "config.py").is_file()
-    assert "from .hardening.settings import" in (package / "__main__.py").read_text()
+    assert "from .hardening." in (package / "__main__.py").read_text()
     # ... and the owner's edits are where they were, never deleted.
     assert OLD_SETTINGS_FIELD in (package / "settings.py").read_text()
     assert "max_iter=5000" in (package / "model.py").read_text()

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import logging.config
+import math
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
@@ -149,7 +150,7 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = record.stack_info
         # ASCII-only output escapes every line separator, so one record is one line.
-        return json.dumps(entry, default=str, ensure_ascii=True)
+        return json.dumps(_finite(entry), default=str, ensure_ascii=True)
 
 
 class ConsoleHandler(logging.StreamHandler[IO[str]]):
@@ -194,19 +195,37 @@ def held_records() -> Iterator[list[logging.LogRecord]]:
     :func:`replay` once logging is set up, or :func:`report_before_setup`.
     """
     holder, previous = _Holder(), logging.lastResort
+    capturing = warnings.showwarning is getattr(logging, "_showwarning", None)
+    # Captured warnings go to py.warnings, which holds a handler of its own
+    # (a NullHandler) once capture is on, so they never reach the last resort.
+    py_warnings = logging.getLogger("py.warnings")
     logging.lastResort = holder
     logging.captureWarnings(True)
+    py_warnings.addHandler(holder)
     try:
         yield holder.records
     finally:
+        py_warnings.removeHandler(holder)
         logging.lastResort = previous
-        logging.captureWarnings(False)
+        logging.captureWarnings(capturing)  # as it was: set up already, or not
 
 
 def replay(records: Iterable[logging.LogRecord]) -> None:
     """Write held records through the logging that is now set up."""
     for record in records:
         logging.getLogger(record.name).handle(record)
+
+
+def _finite(value: Any) -> Any:
+    """NaN and the infinities as strings: JSON has no such numbers, and a strict
+    reader refuses the line that holds them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def logging_config(settings: HardenedSettings, stream: IO[str] | None = None) -> dict[str, Any]:

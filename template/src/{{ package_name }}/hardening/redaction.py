@@ -129,7 +129,7 @@ _MAX_DEPTH = 8
 def secret_patterns(secret: str) -> list[re.Pattern[str]]:
     """Match ``secret`` as written, escaped (repr, JSON, HTML, \\u), URL-encoded in
     any way, and as base64 or hex of its UTF-8 bytes."""
-    raw = secret.encode()
+    raw = utf8(secret)
     whole = [
         base64.b64encode(raw).decode().rstrip("="),
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
@@ -156,11 +156,20 @@ def _any_spelling(char: str) -> str:
     if code < 0x100:
         escaped.append(rf"\\x(?i:{code:02x})")
     if code >= 0x80:  # the repr of the UTF-8 bytes: b'P\xc3\xa4ss'
-        escaped.append("".join(rf"\\x(?i:{byte:02x})" for byte in char.encode()))
+        escaped.append("".join(rf"\\x(?i:{byte:02x})" for byte in utf8(char)))
     escaped.append(rf"&#0*{code};|&#[xX]0*(?i:{code:x});")
     # %XX for each UTF-8 byte, any hex case, and %25XX when encoded twice.
-    escaped.append("".join(f"%(?:25)?(?i:{byte:02x})" for byte in char.encode()))
+    escaped.append("".join(f"%(?:25)?(?i:{byte:02x})" for byte in utf8(char)))
     return "(?:" + "|".join(escaped) + ")"
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8, also when it holds lone surrogates: an environment
+    variable's bytes that are not UTF-8 reach Python that way."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def is_sensitive_name(name: object) -> bool:

@@ -244,12 +244,12 @@ class HardenedSettings(BaseSettings):
         """
         env_file = cls.model_config.get("env_file")
         written: dict[str, str] = {}
-        if isinstance(env_file, str | Path) and Path(env_file).is_file():
+        if isinstance(env_file, str | Path):
             try:
                 # Undecodable bytes as U+FFFD: LOG_FORMAT may still be read.
                 text = Path(env_file).read_bytes().decode("utf-8", errors="replace")
                 found = _quietly(lambda: dotenv_values(stream=io.StringIO(text)))
-            except (OSError, ValueError):
+            except (OSError, ValueError):  # missing, a folder, unreadable: nothing
                 found = {}
             written = {name.lower(): value for name, value in found.items() if value}
         written |= {name.lower(): value for name, value in os.environ.items() if value}

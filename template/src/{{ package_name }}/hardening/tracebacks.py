@@ -54,8 +54,8 @@ def format_exception(
             fields = vars(node)  # the node's private copies of what it prints
             fields["_str"] = WITHHELD
             fields["__notes__"] = None
-            if "msg" in fields:  # a SyntaxError prints its msg and source line
-                fields.update(msg=WITHHELD, text=None)
+            if "msg" in fields:  # a SyntaxError prints its msg, file name and source line
+                fields.update(msg=WITHHELD, text=None, filename="<withheld>")
     text = "".join(shown.format()).rstrip("\n")
     # Should a Python release print a message from elsewhere, nothing of it
     # may pass: the frames are dropped too, and the types alone remain. The

@@ -54,6 +54,8 @@ def log_thread_exception(args: threading.ExceptHookArgs) -> None:
 
 def log_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
     """``sys.unraisablehook``: an error Python could only ignore."""
+    if log is None:  # late in shutdown this module's globals are gone: nothing can log
+        return  # type: ignore[unreachable]
     # The object is named by its type: its repr() may hold anything.
     where = unraisable.err_msg or "Exception ignored"
     if unraisable.object is not None:
