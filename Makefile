@@ -65,16 +65,18 @@ release: $(INSTALLED) ## Tag a release: make release VERSION=1.2.0 (docs/releasi
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z" >&2; exit 1; }
 	$(BIN)/python scripts/release.py "$(VERSION)"
 
-relock: $(INSTALLED) ## Regenerate the locks shipped to projects (UPGRADE=1 to upgrade)
+relock: $(INSTALLED) ## Regenerate the locks shipped to projects (UPGRADE=1 to upgrade), then the names they refuse
 	$(BIN)/python scripts/relock.py $(if $(UPGRADE),--upgrade)
+	$(BIN)/python scripts/dependency_names.py
 
 relock-dev: $(INSTALLED) ## Regenerate the template's own locks (UPGRADE=1 to upgrade)
 	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements/dev.txt requirements/dev.in
 	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements/relock.txt requirements/relock.in
 	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements/scanners.txt requirements/scanners.in
 
-python-names: $(INSTALLED) ## Regenerate the stdlib names package_name may not take
+python-names: $(INSTALLED) ## Regenerate the names package_name may not take and the accent table
 	$(BIN)/python scripts/python_names.py
+	$(BIN)/python scripts/dependency_names.py
 
 clean: ## Remove .venv, caches and the built site
 	rm -rf $(VENV) .cache site .pytest_cache .ruff_cache

@@ -1,7 +1,9 @@
-"""The names package_name refuses are current for every supported Python."""
+"""The names package_name refuses are current: every supported Python's stdlib
+and everything the shipped locks install."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 from conftest import TEMPLATE_ROOT, python_path
@@ -9,6 +11,7 @@ from interpreters import SUPPORTED_PYTHONS
 
 sys.path.insert(0, str(TEMPLATE_ROOT / "scripts"))
 
+import dependency_names
 import python_names
 
 
@@ -17,3 +20,82 @@ def test_generated_list_matches_every_supported_interpreter():
         python_path(version)  # fails in CI, skips elsewhere, when one is missing
     expected = python_names.render(python_names.stdlib_names())
     assert python_names.OUTPUT.read_text() == expected, "run scripts/python_names.py"
+
+
+def test_ascii_fold_table_is_current():
+    expected = python_names.render_fold(python_names.ascii_fold())
+    assert python_names.FOLD_OUTPUT.read_text() == expected, "run scripts/python_names.py"
+
+
+def test_dependency_names_were_read_from_exactly_the_shipped_locks():
+    """A lock that gains, drops or moves a pin must be followed by `make relock`'s
+    regeneration: the recorded pins are compared with the locks, not trusted."""
+    recorded = json.loads(dependency_names.DATA.read_text())
+    locked = dependency_names.pins()
+    assert sorted(recorded["pins"]) == sorted(locked), "run scripts/dependency_names.py"
+    assert recorded["refused"] == dependency_names.refused(recorded["pins"])
+    assert dependency_names.OUTPUT.read_text() == dependency_names.render(recorded["refused"])
+
+
+def test_every_module_and_command_a_pin_installs_is_refused():
+    recorded = json.loads(dependency_names.DATA.read_text())
+    refused = recorded["refused"]
+    for spec, found in recorded["pins"].items():
+        distribution = spec.split("==")[0]
+        assert distribution.replace("-", "_").replace(".", "_") in refused, spec
+        for module in found["modules"]:
+            assert module.lower() in refused, (spec, module)
+        for script in found["scripts"]:
+            name = dependency_names.canonical(script).replace("-", "_")
+            assert name in refused or not name.isidentifier(), (spec, script)
+    # What the issue that led here tried, and the names every lock shares.
+    for name in ("pydantic_settings", "pydantic", "dotenv", "pytest", "typing_extensions"):
+        assert name in refused, name
+    assert refused["pip_compile"] == "pip-tools: command pip-compile"
+    assert "pillow: module PIL" in refused["pil"]
+
+
+def test_wheel_reader_finds_modules_scripts_and_data_scripts(tmp_path):
+    """The reader behind the list, on a wheel built here with every layout it meets."""
+    import zipfile
+
+    wheel = tmp_path / "demo_dist-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("demo_pkg/__init__.py", "")
+        archive.writestr("demo_pkg/sub/__init__.py", "")
+        archive.writestr("single_module.py", "")
+        archive.writestr("_speedups.cpython-311-x86_64-linux-gnu.so", "")
+        archive.writestr("namespace_only/part/__init__.py", "")
+        archive.writestr("demo_dist.libs/libfoo.so", "")
+        archive.writestr("demo.pth", "import os")
+        archive.writestr("demo_dist-1.0.data/scripts/binary-tool", "")
+        archive.writestr("demo_dist-1.0.data/purelib/from_data/__init__.py", "")
+        archive.writestr(
+            "demo_dist-1.0.dist-info/entry_points.txt",
+            "[console_scripts]\ndemo-cli = demo_pkg:main\n[gui_scripts]\ndemo-gui = demo_pkg:g\n"
+            "[demo.plugins]\nnot-a-script = demo_pkg:p\n",
+        )
+        archive.writestr("demo_dist-1.0.dist-info/RECORD", "")
+    found = dependency_names.installs(wheel)
+    assert found["modules"] == [
+        "_speedups",
+        "demo_pkg",
+        "from_data",
+        "namespace_only",
+        "single_module",
+    ]
+    assert found["scripts"] == ["binary-tool", "demo-cli", "demo-gui"]
+    refused = dependency_names.refused({"Demo.Dist==1.0": found})
+    assert set(refused) == {
+        "_speedups",
+        "binary_tool",
+        "demo_cli",
+        "demo_dist",
+        "demo_gui",
+        "demo_pkg",
+        "from_data",
+        "namespace_only",
+        "single_module",
+    }
+    assert refused["demo_cli"] == "Demo.Dist: command demo-cli"
+    assert refused["demo_pkg"] == "Demo.Dist: module"

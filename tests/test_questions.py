@@ -7,6 +7,12 @@ import yaml
 
 from conftest import TEMPLATE_ROOT, copier_cli
 
+
+def fullwidth(text: str) -> str:
+    """The text as an East Asian keyboard types it (U+FF01 to U+FF5E)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
 CONTRACT_KEYS = {
     "project_name",
     "package_name",
@@ -69,6 +75,15 @@ def test_computed_values_are_never_stored(rendered):
         ("Churn Model", "churn_model"),
         ("Sales-Forecast v2", "sales_forecast_v2"),
         ("NLP.Toolkit", "nlp_toolkit"),
+        # Accents are dropped, in composed and decomposed spelling alike.
+        ("Données clients", "donnees_clients"),
+        ("Donne\u0301es clients", "donnees_clients"),
+        ("Análisis de churn", "analisis_de_churn"),
+        ("Straße & Œuvre", "strasse_oeuvre"),
+        ("Łódź Ørsted Þing", "lodz_orsted_thing"),
+        (fullwidth("Fullwidth 2"), "fullwidth_2"),
+        # Letters of other scripts are kept in the name, not in the package.
+        ("顧客分析 Churn", "churn"),
     ],
 )
 def test_package_name_defaults_from_project_name(copie, project_name, package_name):
@@ -78,24 +93,85 @@ def test_package_name_defaults_from_project_name(copie, project_name, package_na
     assert (result.project_dir / "src" / package_name / "__init__.py").is_file()
 
 
+@pytest.mark.parametrize(
+    "project_name",
+    [
+        "Données clients",
+        "Análisis de churn",
+        "顧客分析",
+        "ग्राहक विश्लेषण",
+        "تحليل العملاء",
+        "Анализ оттока",
+        "การวิเคราะห์ลูกค้า",
+        "O'Brien, Smith & Co. (Risk): v2+!",
+    ],
+)
+def test_project_name_takes_any_script_and_title_punctuation(copie, project_name):
+    result = copie.copy(extra_answers={"project_name": project_name, "package_name": "analysis"})
+    assert result.exit_code == 0, result.exception
+    readme = (result.project_dir / "README.md").read_text()
+    assert readme.splitlines()[0].startswith("# ")
+
+
+@pytest.mark.parametrize("project_name", ["顧客分析", "ग्राहक विश्लेषण", "2024"])
+def test_no_default_package_name_when_nothing_ascii_is_left(tmp_path, project_name):
+    """The default is empty, and --defaults stops on the rule that explains it."""
+    destination = tmp_path / "project"
+    done = copier_cli(
+        "copy",
+        "--vcs-ref",
+        "HEAD",
+        "--defaults",
+        "--data",
+        f"project_name={project_name}",
+        str(TEMPLATE_ROOT),
+        str(destination),
+    )
+    assert done.returncode != 0
+    assert "package_name is required: the project name has no letters a-z" in done.stderr
+    assert not destination.exists()
+
+
 INVALID = [
     ("project_name", "", "project_name is required"),
     ("project_name", "   ", "project_name is required"),
     ("project_name", "-dash first", "must start with a letter or digit"),
-    ("project_name", 'Quote "me"', "must start with a letter or digit"),
+    ("project_name", "_under first", "must start with a letter or digit"),
+    ("project_name", 'Quote "me"', 'not "\\""'),
+    ("project_name", "Churn <b>", 'not "\\u003c"'),
+    ("project_name", "Churn\u202eledoM", 'direction-changing character "\\u202e"'),
+    ("project_name", "Churn\u200bModel", 'invisible or direction-changing character "\\u200b"'),
+    ("project_name", "Churn\u00a0Model", 'not "\\u00a0"'),
+    ("project_name", "Churn 🚀", "may use letters and digits of any script"),
+    ("project_name", "Churn Model ", "must not end with a space"),
+    ("project_name", "x" * 81, "is 81 characters long; keep it to 80"),
     ("package_name", "class", "is a Python keyword"),
     ("package_name", "my-pkg", "is not a valid package name"),
     ("package_name", "1abc", "is not a valid package name"),
+    ("package_name", "_private", "is not a valid package name"),
+    ("package_name", "churn_", "must end with a letter or digit"),
     ("package_name", "Pandas", "is not a valid package name"),
+    ("package_name", "données", "is not a valid package name"),
+    ("package_name", "a" * 41, "is 41 characters long; keep it to 40"),
     ("package_name", "os", "would shadow the standard-library module"),
     ("package_name", "asyncore", "would shadow the standard-library module"),  # 3.11 only
-    ("package_name", "sklearn", "would shadow the dependency"),
+    ("package_name", "sklearn", "(scikit-learn: module)"),
+    ("package_name", "pydantic_settings", "(pydantic-settings: distribution and module)"),
+    ("package_name", "pip_compile", "(pip-tools: command pip-compile)"),
+    ("package_name", "scikit_learn", "(scikit-learn: distribution)"),
+    ("package_name", "hardening", "would shadow the package tests/hardening"),
+    ("package_name", "test_pipeline", "would shadow a test module"),
     ("project_description", "two\nlines", "must be one line"),
     ("project_description", 'say "hi"', "must be one line"),
+    ("project_description", "say\u2066hi", "direction-changing character"),
+    ("project_description", "x" * 201, "is 201 characters long; keep it to 200"),
     ("author_name", "", "author_name is required"),
+    ("author_name", " Jane", "must not start or end with a space"),
     ("author_email", "jane.example.org", "is not an email address"),
     ("author_email", "jane@localhost", "is not an email address"),
     ("author_email", "a@b@c.org", "is not an email address"),
+    ("author_email", "jane@example.org\u202e", "direction-changing character"),
+    ("author_email", "<jane@example.org>", "is not an email address"),
     ("license", "GPL-3.0", "Invalid choice"),
     ("python_version", "3.10", "Invalid choice"),
     ("lock_backend", "poetry", "Invalid choice"),
