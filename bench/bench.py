@@ -40,9 +40,8 @@ COPIER = str(Path(sys.executable).with_name("copier"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from docker_support import buildkit_client, daemon_running, stand_in_base  # noqa: E402
-from releases import release  # noqa: E402
-
 from profiles import PROFILES, answers  # noqa: E402
+from releases import release  # noqa: E402
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "bench",

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from releases import made_from, release
 
 from conftest import check, commit_all, copier_cli, git, python_path, render, run_make
 from locks import parse_lock
+from releases import made_from, release
 
 pytestmark = pytest.mark.xdist_group("backends")
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from docker_support import buildkit_client, daemon_running, stand_in_base
 
 from conftest import check, checkov, commit_all, python_path, render, scanner, unavailable
+from docker_support import buildkit_client, daemon_running, stand_in_base
 from profiles import PROFILES, answers
 
 DOCKER_PROFILES = [name for name in PROFILES if answers(name).get("use_docker", True)]

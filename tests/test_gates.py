@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from osv_server import REQUESTS_VERIFY_FALSE, OsvServer, serving
 
 from conftest import commit_all, git, python_path, render, unavailable
 from locks import parse_lock
+from osv_server import REQUESTS_VERIFY_FALSE, OsvServer, serving
 from profiles import INSTALL_PROFILES, PROFILES, answers
 
 pytestmark = pytest.mark.xdist_group("gates")

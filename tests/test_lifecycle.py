@@ -17,11 +17,11 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from osv_server import REQUESTS_VERIFY_FALSE, serving
 from packaging.utils import canonicalize_name
 
 from conftest import check, commit_all, git, python_path, render, run_make
 from locks import parse_lock
+from osv_server import REQUESTS_VERIFY_FALSE, serving
 from profiles import INSTALL_PROFILES, answers
 
 CANARY = "canary-7f3c-template-suite"

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from releases import made_from, release
 
 from conftest import commit_all, unavailable
 from profiles import PROFILES, answers
+from releases import made_from, release
 
 pytestmark = pytest.mark.xdist_group("renovate")
 

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from osv_server import REQUESTS_VERIFY_FALSE, serving
-from releases import edit, made_from, release
 
 from conftest import TEMPLATE_ROOT, commit_all, copier_cli, git, python_path
+from osv_server import REQUESTS_VERIFY_FALSE, serving
 from profiles import answers
+from releases import edit, made_from, release
 
 OLD, NEXT, NEWEST, PATCH = "1.0.0", "1.1.0", "1.2.0", "1.2.1"
 TEMPLATE_BIN = Path(sys.executable).parent

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from releases import made_from, release
 
 from conftest import commit_all, git
 from profiles import answers
+from releases import made_from, release
 
 FAKE_GH = """#!/bin/sh
 echo "$@" >> "$GH_LOG"
