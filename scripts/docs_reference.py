@@ -8,6 +8,8 @@ from ownership.yml.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import yaml
@@ -59,6 +61,43 @@ def allowed_of(spec: dict) -> str:
     return "validated" if "validator" in spec else "any text"
 
 
+RULES = """
+## What the text answers may hold
+
+- `project_name`: letters and digits of any script with their accents and
+  combining marks (`Données clients`, `顧客分析`, `ग्राहक विश्लेषण`), spaces and
+  the punctuation of a title: `' , & . - ( ) + : ! ?` and their typographic
+  forms. It starts with a letter or digit, holds at most 80 characters, and
+  never a control, invisible or direction-changing character.
+- `package_name`: lowercase ASCII letters, digits and underscores, starting
+  with a letter and ending with a letter or digit, at most 40 characters. Its
+  default is `project_name` lowercased with accents dropped (`donnees_clients`);
+  when no letter a-z is left (`顧客分析`) there is no default, and the refusal
+  says so. It may not be
+    - a Python keyword or one of the {stdlib} standard-library modules of any
+      supported Python;
+    - any of the {dependencies} names the {pins} pinned distributions of the
+      shipped locks install: their top-level modules, their commands (`pip_audit`
+      would replace `pip-audit`) and their distribution names (`scikit_learn`
+      would reinstall over scikit-learn). The list is generated from the wheels
+      by `scripts/dependency_names.py` (`make relock` runs it), and a test fails
+      when a lock changes without it;
+    - `conftest`, `hardening`, `tests`, `tools` or `test_*`, which pytest or the
+      project already import.
+- `project_description` (200 characters) and `author_name` (100): one line, no
+  double quotes, backslashes, tabs, controls or invisible characters.
+- `author_email`: one `@` and an ASCII domain with a dot.
+
+The rules keep answers sensible; they are not what keeps files valid. Every
+place an answer lands escapes it for its format (`includes/escape.jinja`):
+quoted strings in TOML, YAML and JSON, Markdown that GitHub and MkDocs both
+read as the plain text, HTML-escaped site names (MkDocs writes `site_name`
+into pages unescaped), Dockerfile labels with `$` escaped, one-line comments.
+`tests/test_answers.py` renders the template with its validators removed and
+reads every answer back from each format.
+"""
+
+
 def render(config: dict) -> str:
     rows = [
         f"| `{key}` | {spec['type']} | {default_of(spec)} | {allowed_of(spec)} "
@@ -66,7 +105,12 @@ def render(config: dict) -> str:
         for key, spec in config.items()
         if not key.startswith("_") and spec.get("when") is not False
     ]
-    return HEADER + "\n".join(rows) + "\n"
+    names = json.loads((ROOT / "includes" / "dependency_names.json").read_text())
+    stdlib = re.findall(r'^  "\w+",$', (ROOT / "includes" / "python_names.jinja").read_text(), re.M)
+    rules = RULES.format(
+        stdlib=len(stdlib), dependencies=len(names["refused"]), pins=len(names["pins"])
+    )
+    return HEADER + "\n".join(rows) + "\n" + rules
 
 
 CONTROLS_HEADER = """\

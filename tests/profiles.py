@@ -10,6 +10,8 @@ PROFILES: dict[str, dict[str, object]] = {
     # Only the required answer: everything else is the default.
     "default": {},
     "py312-apache-gitlab-slim": {
+        # A name in French: the package becomes donnees_clients.
+        "project_name": "Données clients",
         "python_version": "3.12",
         "license": "Apache-2.0",
         "ci_provider": "gitlab",
@@ -17,8 +19,9 @@ PROFILES: dict[str, dict[str, object]] = {
         "use_notebooks": False,
     },
     "py313-bsd-no-ci": {
-        # A long name: rendered lines must still fit ruff's line length.
-        "project_name": "Customer Lifetime Value Forecasting",
+        # A long name in Spanish: its package, prevision_del_valor_de_vida_del_cliente,
+        # is 39 characters (40 is the most) and its lines must still fit ruff's length.
+        "project_name": "Previsión del valor de vida del cliente",
         "python_version": "3.13",
         "license": "BSD-3-Clause",
         "ci_provider": "none",

@@ -45,9 +45,13 @@ UV_LOCK_FORM_CHECK = (
     "\t$(PYTHON) tools/check_lock_hashes.py --offline requirements/dev.txt requirements/uv.txt\n"
 )
 NEWEST_MARK = "# Hardened further in 1.2.0\n"
-SECURITY_LINE = "**{{ author_email }}**, not in a public issue or pull request.\n"
-NEWEST_SECURITY_LINE = "**{{ author_email }}** (or a private security advisory), never in public.\n"
-PATCH_SECURITY_LINE = "**{{ author_email }}** (or a private advisory), never in a public issue.\n"
+SECURITY_LINE = "**{{ markdown(author_email) }}**, not in a public issue or pull request.\n"
+NEWEST_SECURITY_LINE = (
+    "**{{ markdown(author_email) }}** (or a private security advisory), never in public.\n"
+)
+PATCH_SECURITY_LINE = (
+    "**{{ markdown(author_email) }}** (or a private advisory), never in a public issue.\n"
+)
 OWNER_SECURITY_LINE = "**security@churn.example**, not in a public issue or pull request.\n"
 OWNER_README_LINE = "Owned by the churn squad; ask in #churn before changing the model.\n"
 
