@@ -19,6 +19,7 @@ from xml.etree import ElementTree
 import pytest
 from packaging.utils import canonicalize_name
 
+import dependency_names
 from conftest import check, commit_all, git, python_path, render, run_make
 from locks import parse_lock
 from osv_server import REQUESTS_VERIFY_FALSE, serving
@@ -40,6 +41,53 @@ for cell in json.load(open(sys.argv[1]))["cells"]:
     if last is not None:
         print(repr(eval(compile(ast.Expression(last.value), "<cell>", "eval"), scope)))
 """
+
+
+# Every installed distribution's files (relative to site-packages) and commands.
+INSTALLED_FILES = """
+import importlib.metadata as metadata, json
+print(json.dumps({
+    dist.metadata["Name"]: {
+        "files": [str(path) for path in dist.files or []],
+        "scripts": [
+            e.name for e in dist.entry_points if e.group in ("console_scripts", "gui_scripts")
+        ],
+    }
+    for dist in metadata.distributions()
+}))
+"""
+
+
+def check_refused_names_cover(project: Path, package: str) -> None:
+    """The names package_name refuses were read from wheels; the venv a real install
+    made must hold no module or command outside them (a platform's wheel that
+    ships another module would show here)."""
+    listing = check(
+        subprocess.run(
+            [project / ".venv/bin/python", "-c", INSTALLED_FILES], capture_output=True, text=True
+        )
+    )
+    refused = json.loads(dependency_names.DATA.read_text())["refused"]
+    for distribution, found in json.loads(listing).items():
+        if canonicalize_name(distribution) == package:
+            continue
+        modules = {
+            name
+            for path in found["files"]
+            if not path.startswith("..") and not path.split("/")[0].endswith(".dist-info")
+            for name in dependency_names.import_name(path, nested="/" in path)
+        }
+        # Entry points, and binaries a wheel ships in its .data/scripts (ruff's).
+        scripts = found["scripts"] + [
+            path.rsplit("/", 1)[1] for path in found["files"] if re.match(r"(\.\./)+bin/", path)
+        ]
+        # A project's command is its package name with dashes: a name with a dot
+        # (pip3.11, which pip's installer adds) can never be one.
+        commands = {s.replace("-", "_") for s in scripts if re.fullmatch(r"[\w-]+", s)}
+        missing = sorted(
+            name for name in {m.lower() for m in modules} | commands if name not in refused
+        )
+        assert missing == [], f"{distribution} installs {missing}: run scripts/dependency_names.py"
 
 
 def installed_versions(project: Path) -> dict[str, str]:
@@ -87,6 +135,7 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_ser
     )
     assert installed.pop(package) == "0.1.0"
     assert installed == pins
+    check_refused_names_cover(project, package)
 
     # The first install creates .env from .env.example, private; later ones keep it.
     env_file = project / ".env"
