@@ -67,15 +67,21 @@ RULES = """
 - `project_name`: letters and digits of any script with their accents and
   combining marks (`Données clients`, `顧客分析`, `ग्राहक विश्लेषण`), spaces and
   the punctuation of a title: `' , & . - ( ) + : ! ?` and their typographic
-  forms. It starts with a letter or digit, holds at most 80 characters, and
-  never a control, invisible or direction-changing character.
+  forms. It starts with a letter or digit and holds at most 80 characters.
+  No text answer may hold a control, format (invisible or
+  direction-changing), private-use, unassigned or surrogate character, a line
+  or paragraph separator, or one that shows as nothing (fillers, variation
+  selectors, the blank Braille pattern): the class is generated from the
+  Unicode database (`includes/unicode_classes.jinja`).
 - `package_name`: lowercase ASCII letters, digits and underscores, starting
-  with a letter and ending with a letter or digit, at most 40 characters. Its
+  with a letter and ending with a letter or digit, no double underscore (pip
+  and Docker read `a__b` as `a-b`), at most 40 characters. Its
   default is `project_name` lowercased with accents dropped (`donnees_clients`);
   when no letter a-z is left (`顧客分析`) there is no default, and the refusal
   says so. It may not be
     - a Python keyword or one of the {stdlib} standard-library modules of any
-      supported Python;
+      supported Python (with `test`, `sitecustomize` and the other modules
+      the standard library's folders hold);
     - any of the {dependencies} names the {pins} pinned distributions of the
       shipped locks install: their top-level modules, their commands (`pip_audit`
       would replace `pip-audit`) and their distribution names (`scikit_learn`
@@ -83,7 +89,9 @@ RULES = """
       by `scripts/dependency_names.py` (`make relock` runs it), and a test fails
       when a lock changes without it;
     - `conftest`, `hardening`, `tests`, `tools` or `test_*`, which pytest or the
-      project already import.
+      project already import; a script name of `tools/` (`check_sql`,
+      `keygen`, ...), which would import itself; `python`, `python3` or
+      `activate`, which the project's command would overwrite in the venv.
 - `project_description` (200 characters) and `author_name` (100): one line, no
   double quotes, backslashes, tabs, controls or invisible characters.
 - `author_email`: one `@` and an ASCII domain with a dot.

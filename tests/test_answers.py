@@ -67,7 +67,7 @@ def render(template: Path | str, destination: Path, data: dict[str, object], **o
 
 
 # Names the other rules would accept: the locks are the only reason to refuse them.
-VALID_OTHERWISE = re.compile(r"[a-z][a-z0-9_]*[a-z0-9]")
+VALID_OTHERWISE = re.compile(r"[a-z](?:[a-z0-9]|_(?!_))*[a-z0-9]")
 STDLIB = set(
     re.findall(r'"(\w+)"', (TEMPLATE_ROOT / "includes" / "python_names.jinja").read_text())
 )
@@ -101,6 +101,19 @@ def test_every_name_any_lock_installs_is_refused():
                 f"({clash}); choose another name."
             )
     assert validator_message("package_name", "churn_model") == ""
+
+
+def test_every_script_of_tools_and_every_venv_command_is_refused():
+    """tools/x.py runs with tools/ first on the path: a package named x would be the
+    script itself there. python, python3 and activate are the venv's own files."""
+    scripts = {
+        re.sub(r"\{%.*?%\}", "", path.name).removesuffix(".jinja").removesuffix(".py")
+        for path in (TEMPLATE_ROOT / "template" / "tools").iterdir()
+        if ".py" in path.name
+    }
+    assert {"check_sql", "check_site", "check_notebooks", "keygen"} <= scripts
+    for name in [*sorted(scripts), "python", "python3", "activate"]:
+        assert validator_message("package_name", name), name
 
 
 def lock_samples() -> list[tuple[str, str]]:
@@ -154,7 +167,7 @@ HOSTILE_TEXT = (
 )
 HOSTILE = {
     "project_name": "1. " + HOSTILE_TEXT,
-    "project_description": "- " + HOSTILE_TEXT,
+    "project_description": "\u2028!!! danger fixed-top - " + HOSTILE_TEXT,
     "author_name": "> " + HOSTILE_TEXT,
     "author_email": 'j"a\\ne@exa$mple.org',
 }
@@ -227,7 +240,9 @@ def test_unvalidated_answers_still_parse_in_toml_yaml_and_answers_file(unvalidat
 
 def test_unvalidated_answers_read_back_from_markdown(unvalidated_project):
     project = unvalidated_project
-    name, description = one_line(HOSTILE["project_name"]), one_line(HOSTILE["project_description"])
+    # A paragraph cannot start or end with blanks: Markdown reads the rest.
+    name = one_line(HOSTILE["project_name"]).strip()
+    description = one_line(HOSTILE["project_description"]).strip()
     for page in ("README.md", "docs/index.md"):
         for blocks in markdown_readings((project / page).read_text()):
             assert blocks[:2] == [name, description], page

@@ -4,6 +4,7 @@ and everything the shipped locks install."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 from conftest import TEMPLATE_ROOT, python_path
@@ -99,3 +100,23 @@ def test_wheel_reader_finds_modules_scripts_and_data_scripts(tmp_path):
     }
     assert refused["demo_cli"] == "Demo.Dist: command demo-cli"
     assert refused["demo_pkg"] == "Demo.Dist: module"
+
+
+def test_unicode_classes_are_current():
+    expected = python_names.render_classes(python_names.unicode_classes())
+    assert python_names.CLASSES_OUTPUT.read_text() == expected, "run scripts/python_names.py"
+
+
+def test_every_module_in_a_stdlib_folder_is_refused():
+    """sys.stdlib_module_names leaves out the test suite, CPython's example
+    extensions and site's sitecustomize; the standard library's folders come
+    before src/ on the path, so each of them would shadow the package."""
+    for version in SUPPORTED_PYTHONS:
+        python_path(version)
+    listed = set(python_names.stdlib_names())
+    candidates = {
+        name
+        for name in python_names.stdlib_folder_modules()
+        if re.fullmatch(r"[a-z][a-z0-9_]*[a-z0-9]", name)
+    }
+    assert sorted(candidates - listed) == [], "add them to EXTRA_STDLIB in scripts/python_names.py"

@@ -84,6 +84,7 @@ def test_computed_values_are_never_stored(rendered):
         (fullwidth("Fullwidth 2"), "fullwidth_2"),
         # Letters of other scripts are kept in the name, not in the package.
         ("顧客分析 Churn", "churn"),
+        ("Fiscal \ufb01nance \ufb03ce", "fiscal_finance_ffice"),
     ],
 )
 def test_package_name_defaults_from_project_name(copie, project_name, package_name):
@@ -103,7 +104,11 @@ def test_package_name_defaults_from_project_name(copie, project_name, package_na
         "تحليل العملاء",
         "Анализ оттока",
         "การวิเคราะห์ลูกค้า",
+        # Dhivehi, Syriac and Balinese: their vowel signs are combining marks.
+        "ދިވެހި ތަހުލީލު",
+        "ܐܬܘܪ ᬩᬮᬶ",
         "O'Brien, Smith & Co. (Risk): v2+!",
+        "Churn: ¿qué pasa? ¡Sí! …",
     ],
 )
 def test_project_name_takes_any_script_and_title_punctuation(copie, project_name):
@@ -147,12 +152,26 @@ INVALID = [
     ("project_name", "x" * 81, "is 81 characters long; keep it to 80"),
     ("package_name", "class", "is a Python keyword"),
     ("package_name", "my-pkg", "is not a valid package name"),
-    ("package_name", "1abc", "is not a valid package name"),
+    ("package_name", "1abc", "must start with a letter a-z, not a digit"),
     ("package_name", "_private", "is not a valid package name"),
     ("package_name", "churn_", "must end with a letter or digit"),
     ("package_name", "Pandas", "is not a valid package name"),
     ("package_name", "données", "is not a valid package name"),
     ("package_name", "a" * 41, "is 41 characters long; keep it to 40"),
+    (
+        "package_name",
+        "3d_vision",
+        'must start with a letter a-z, not a digit; type one, e.g. "vision_3d"',
+    ),
+    ("package_name", "typing__extensions", "hold no double underscore"),
+    ("package_name", "python", "the venv's own python command"),
+    ("package_name", "activate", "the venv's activate script"),
+    ("package_name", "check_site", "would shadow itself in tools/check_site.py"),
+    ("package_name", "test", "would shadow the standard-library module"),
+    ("package_name", "sitecustomize", "would shadow the standard-library module"),
+    ("package_name", "xxlimited", "would shadow the standard-library module"),
+    # Shown escaped: a refusal never replays terminal control sequences.
+    ("package_name", "x\x1b]0;owned\x07\x1b[2J", '"x\\u001b]0;owned\\u0007\\u001b[2J"'),
     ("package_name", "os", "would shadow the standard-library module"),
     ("package_name", "asyncore", "would shadow the standard-library module"),  # 3.11 only
     ("package_name", "sklearn", "(scikit-learn: module)"),
@@ -165,6 +184,14 @@ INVALID = [
     ("project_description", 'say "hi"', "must be one line"),
     ("project_description", "say\u2066hi", "direction-changing character"),
     ("project_description", "x" * 201, "is 201 characters long; keep it to 200"),
+    # Lone surrogates (undecodable command-line bytes) and invisible format
+    # characters outside the usual bidi and zero-width ones.
+    ("project_description", "Bad \udcff byte", 'character "\\udcff"'),
+    ("author_name", "Jane\U0001d17aDoe", "invisible or direction-changing character"),
+    ("author_email", "jane\U0001bca1@example.com", "invisible or direction-changing character"),
+    ("project_description", "\u0600Churn", 'character "\\u0600"'),
+    ("project_description", "Churn\u2800model", 'character "\\u2800"'),
+    ("project_name", "Churn \U000e0041", "invisible or direction-changing character"),
     ("author_name", "", "author_name is required"),
     ("author_name", " Jane", "must not start or end with a space"),
     ("author_email", "jane.example.org", "is not an email address"),
