@@ -272,6 +272,18 @@ def test_unvalidated_answers_stay_in_their_comments_and_licence(unvalidated_proj
     assert "Copyright (c) " in licence and one_line(HOSTILE["author_name"]) in licence
 
 
+def test_no_answer_makes_the_dockerfile_start_with_a_parser_directive(
+    unvalidated_template, tmp_path
+):
+    """`# syntax=` on a Dockerfile's first line picks the image that parses it."""
+    project = tmp_path / "project"
+    name = "syntax=docker.io/attacker/frontend"
+    render(unvalidated_template, project, {"project_name": name, "package_name": "churn_model"})
+    first = (project / "Dockerfile").read_text().splitlines()[0]
+    assert name in first
+    assert not re.match(r"#\s*[A-Za-z][A-Za-z0-9]*\s*=", first), first
+
+
 def test_unvalidated_answers_read_back_from_the_images_labels(unvalidated_project, tmp_path):
     """Docker itself parses the LABEL instruction the Dockerfile carries."""
     client = buildkit_client()
