@@ -66,7 +66,7 @@ RULES = """
 
 - `project_name`: letters and digits of any script with their accents and
   combining marks (`Données clients`, `顧客分析`, `ग्राहक विश्लेषण`), spaces and
-  the punctuation of a title: `' , & . - ( ) + : ! ?` and their typographic
+  the punctuation of a title: `' , & . - _ ( ) + : ! ?` and their typographic
   forms. It starts with a letter or digit and holds at most 80 characters.
   No text answer may hold a control, format (invisible or
   direction-changing), private-use, unassigned or surrogate character, a line
@@ -91,10 +91,18 @@ RULES = """
     - `conftest`, `hardening`, `tests`, `tools` or `test_*`, which pytest or the
       project already import; a script name of `tools/` (`check_sql`,
       `keygen`, ...), which would import itself; `python`, `python3` or
-      `activate`, which the project's command would overwrite in the venv.
+      `activate`, which the project's command would overwrite in the venv;
+      a command the project runs by name (`git`, `make`, `sh`, ...); or a
+      hexadecimal string the project's secret scan would flag.
 - `project_description` (200 characters) and `author_name` (100): one line, no
   double quotes, backslashes, tabs, controls or invisible characters.
-- `author_email`: one `@` and an ASCII domain with a dot.
+- `author_email`: an ASCII dot-atom before one `@` (no leading, trailing or
+  doubled dot, as package metadata requires) and a domain of labels with a
+  dot.
+
+Every rule matches the whole answer: a trailing line break cannot slip past
+one. The year in the licence and the lock files a project starts from are
+computed in the files that use them, so `--data` cannot set them.
 
 The rules keep answers sensible; they are not what keeps files valid. Every
 place an answer lands escapes it for its format (`includes/escape.jinja`):

@@ -24,6 +24,7 @@ import tempfile
 import tomllib
 import warnings
 from collections.abc import Iterator
+from email.headerregistry import Address
 from pathlib import Path
 
 import pytest
@@ -243,9 +244,10 @@ def test_unvalidated_answers_read_back_from_markdown(unvalidated_project):
     # A paragraph cannot start or end with blanks: Markdown reads the rest.
     name = one_line(HOSTILE["project_name"]).strip()
     description = one_line(HOSTILE["project_description"]).strip()
-    for page in ("README.md", "docs/index.md"):
-        for blocks in markdown_readings((project / page).read_text()):
-            assert blocks[:2] == [name, description], page
+    for blocks in markdown_readings((project / "README.md").read_text()):
+        assert blocks[:2] == [name, description]
+    for blocks in markdown_readings((project / "docs" / "index.md").read_text()):
+        assert blocks[:2] == ["About this project", f"{name}: {description}"]
     for blocks in markdown_readings((project / "CHANGELOG.md").read_text()):
         assert any(name in text for text in blocks)
     for blocks in markdown_readings((project / "SECURITY.md").read_text()):
@@ -499,6 +501,11 @@ def check_project(project: Path, answers: dict[str, object], importer: Importer)
         assert path.name == ".gitkeep" or text.endswith("\n"), path
         assert not re.search(r"[ \t]+\n", text), path
     assert ruff_problems(project) == ""
+    # The package's metadata builds: hatchling reads each author as an email
+    # address with the standard library's parser, which refuses what pip would.
+    metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    for author in metadata["authors"]:
+        Address(display_name=author["name"], addr_spec=author["email"])
     assert importer.error(project, stored["package_name"]) == ""
 
 
