@@ -331,7 +331,9 @@ def conflict_stops_the_audit_and_the_hooks(project: Path) -> None:
     security = project / "SECURITY.md"
     security.write_text(
         security.read_text().replace(
-            NEWEST_SECURITY_LINE.replace("{{ author_email }}", "data-science@example.com"),
+            NEWEST_SECURITY_LINE.replace(
+                "{{ markdown(author_email) }}", "data-science@example.com"
+            ),
             OWNER_SECURITY_LINE,
         )
     )
@@ -377,7 +379,7 @@ def test_same_lines_edited_on_both_sides_conflict_as_the_docs_say(releases, tmp_
         "<<<<<<< before updating\n"
         + OWNER_SECURITY_LINE
         + "=======\n"
-        + NEWEST_SECURITY_LINE.replace("{{ author_email }}", "data-science@example.com")
+        + NEWEST_SECURITY_LINE.replace("{{ markdown(author_email) }}", "data-science@example.com")
         + ">>>>>>> after updating\n"
     )
     assert expected in (project / "SECURITY.md").read_text()

@@ -202,7 +202,9 @@ def test_conflicts_fail_the_job_after_the_pull_request_is_open(setting):
     def new_contact(repo: Path) -> None:
         path = repo / "template/SECURITY.md.jinja"
         path.write_text(
-            path.read_text().replace("**{{ author_email }}**", "**<{{ author_email }}>**")
+            path.read_text().replace(
+                "**{{ markdown(author_email) }}**", "**<{{ markdown(author_email) }}>**"
+            )
         )
 
     release(template, "1.1.0", new_contact)
