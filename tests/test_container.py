@@ -168,10 +168,21 @@ def docker() -> str:
 
 # Both lock backends build the image: pip, or uv fetched hash-checked from
 # requirements/uv.txt into the builder stage only.
+# Built images by backend: pytest tears a parametrized fixture down whenever
+# the next test wants the other parameter, so the fixture alone would build
+# each image once per switch.
+BUILT: dict[str, tuple[str, Path]] = {}
+
+
 @pytest.fixture(scope="module", params=["pip-tools", "uv"])
 def built_image(docker, copie_session, request) -> tuple[str, Path]:
+    if request.param not in BUILT:
+        BUILT[request.param] = build_image(docker, copie_session, request.param)
+    return BUILT[request.param]
+
+
+def build_image(docker: str, copie_session, backend: str) -> tuple[str, Path]:
     base = stand_in_base(docker)
-    backend = request.param
     project = render(copie_session, "default", project_name="Container Check", lock_backend=backend)
     assert (project / "src" / PACKAGE).is_dir()
     commit_all(project)

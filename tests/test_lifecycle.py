@@ -178,8 +178,10 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_ser
 
     linted = check(run_make(project, "lint"))
     assert "Success: no issues found in" in linted  # mypy, strict, on this profile
-    with serving([REQUESTS_VERIFY_FALSE]) as osv:
-        check(run_make(project, "audit", env=osv.environment()))
+    # test_gates.py runs `make audit` on the default project and fails each gate.
+    if profile != "default":
+        with serving([REQUESTS_VERIFY_FALSE]) as osv:
+            check(run_make(project, "audit", env=osv.environment()))
     # The hooks are local: with an empty PRE_COMMIT_HOME they install nothing.
     check(
         subprocess.run(
