@@ -43,9 +43,10 @@ $(RENOVATE_INSTALLED): requirements/renovate/package.json requirements/renovate/
 	cd $(RENOVATE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-new: $(INSTALLED) ## Create a project: make new DEST=../my-project [DATA="project_name=X package_name=y"]
-	@test -n "$(DEST)" || { echo "usage: make new DEST=../my-project [DATA=\"project_name=X\"]" >&2; exit 1; }
-	$(BIN)/copier copy --vcs-ref HEAD $(if $(DATA),--defaults $(foreach pair,$(DATA),--data $(pair))) "$(CURDIR)" "$(DEST)"
+# DATA splits on spaces; NAME carries a project name that has them.
+new: $(INSTALLED) ## Create a project: make new DEST=../my-project [NAME="Churn Model"] [DATA="package_name=y"]
+	@test -n "$(DEST)" || { echo "usage: make new DEST=../my-project [NAME=\"Churn Model\"] [DATA=\"key=value ...\"]" >&2; exit 1; }
+	$(BIN)/copier copy --vcs-ref HEAD $(if $(NAME)$(DATA),--defaults) $(if $(NAME),--data "project_name=$(NAME)") $(foreach pair,$(DATA),--data $(pair)) "$(CURDIR)" "$(DEST)"
 
 test: $(INSTALLED) $(SCANNERS_INSTALLED) $(RENOVATE_INSTALLED) ## Run the template's tests (renders, installs and runs projects)
 	SCANNERS_BIN=$(CURDIR)/$(SCANNERS)/bin RENOVATE_BIN=$(CURDIR)/$(RENOVATE)/node_modules/.bin \

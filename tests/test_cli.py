@@ -30,6 +30,29 @@ def test_copier_cli_copies_without_trust(tmp_path):
     assert Path(stored["_src_path"]).is_absolute()
 
 
+def test_make_new_takes_a_name_with_spaces_in_any_script(tmp_path, gnu_make):
+    """The README's form: NAME carries what DATA would split on its spaces."""
+    destination = tmp_path / "made"
+    done = subprocess.run(
+        [
+            gnu_make,
+            "--no-print-directory",
+            "new",
+            f"DEST={destination}",
+            "NAME=Données clients",
+            "DATA=license=Apache-2.0",
+        ],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    stored = yaml.safe_load((destination / ".copier-answers.yml").read_text())
+    assert (stored["project_name"], stored["license"]) == ("Données clients", "Apache-2.0")
+    assert (destination / "src" / "donnees_clients" / "pipeline.py").is_file()
+
+
 def test_make_new_renders_non_interactively(tmp_path, gnu_make):
     destination = tmp_path / "made"
     done = subprocess.run(
