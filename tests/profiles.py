@@ -6,6 +6,19 @@ Cheap checks (render, parse, lint) run on all of them; the expensive ones
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
+# copier.yml's own defaults, read once: a test asks answer() instead of
+# restating them ("3.11", "pip-tools", ...).
+_CONFIG = yaml.safe_load((Path(__file__).resolve().parent.parent / "copier.yml").read_text())
+DEFAULTS = {
+    key: spec["default"]
+    for key, spec in _CONFIG.items()
+    if not key.startswith("_") and "default" in spec and "{" not in str(spec["default"])
+}
+
 PROFILES: dict[str, dict[str, object]] = {
     # Only the required answer: everything else is the default.
     "default": {},
@@ -51,3 +64,8 @@ BASE_ANSWERS = {"project_name": "Churn Model"}
 
 def answers(profile: str) -> dict[str, object]:
     return {**BASE_ANSWERS, **PROFILES[profile]}
+
+
+def answer(profile: str, key: str) -> object:
+    """The profile's answer to ``key``, or copier.yml's default when it gives none."""
+    return answers(profile).get(key, DEFAULTS.get(key))

@@ -8,6 +8,7 @@ and the pinning rules themselves.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -123,8 +124,21 @@ def test_gitlab_pipeline_pins_images_and_runs_the_same_gates(rendered, profile):
     scripts = [
         line for job in pipeline.values() if isinstance(job, dict) for line in job.get("script", [])
     ]
-    for gate in ("make lint", "make test", "make audit", "make audit-safety", "make sbom"):
+    for gate in ("make lint", "make test", "make audit-safety", "make sbom"):
         assert gate in scripts, gate
+    # safety once per pipeline: `make audit` runs it too, so there without the key.
+    assert pipeline["audit"]["script"] == ["env -u SAFETY_API_KEY make audit"]
+    assert scripts.count("make audit-safety") == 1
+    # What that line does with a key GitLab set: the gate skips the scan.
+    skipped = subprocess.run(
+        ["env", "-u", "SAFETY_API_KEY", "make", "-o", ".venv/.installed", "audit-safety"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SAFETY_API_KEY": "planted-key"},
+    )
+    assert skipped.returncode == 0, skipped.stderr
+    assert "safety: skipped: SAFETY_API_KEY is not set" in skipped.stdout
     assert pipeline["sbom"]["artifacts"]["paths"] == ["build/sbom/"]
     assert "SAFETY_API_KEY" not in json.dumps(pipeline["variables"])
 

@@ -17,7 +17,7 @@ import yaml
 
 from conftest import check, checkov, commit_all, python_path, render, scanner, unavailable
 from docker_support import buildkit_client, daemon_running, stand_in_base
-from profiles import PROFILES, answers
+from profiles import PROFILES, answer, answers
 
 DOCKER_PROFILES = [name for name in PROFILES if answers(name).get("use_docker", True)]
 DIGEST_PINNED = re.compile(r"^python:3\.1[1-3]-slim@sha256:[0-9a-f]{64}$")
@@ -75,7 +75,7 @@ def test_dockerignore_keeps_secrets_and_data_out(rendered, profile):
     lines = (rendered(profile) / ".dockerignore").read_text().splitlines()
     allowed = [line for line in lines if line.startswith("!")]
     # uv's lock too when uv installs the image's dependencies.
-    uv = ["!requirements/uv.txt"] if answers(profile).get("lock_backend") == "uv" else []
+    uv = ["!requirements/uv.txt"] if answer(profile, "lock_backend") == "uv" else []
     assert allowed == ["!requirements/base.txt", *uv, "!dist/*.whl"]
     assert lines.index("*") < lines.index(allowed[0])
     for entry in (".env", ".env.*", ".git", ".venv", "data/", "models/", "notebooks/"):

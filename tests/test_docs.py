@@ -9,11 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from conftest import TEMPLATE_ROOT
-
-sys.path.insert(0, str(TEMPLATE_ROOT / "scripts"))
-
 import docs_reference
+from conftest import TEMPLATE_ROOT
 
 BIN = Path(sys.executable).parent
 

@@ -20,7 +20,7 @@ import pytest
 from conftest import commit_all, git, python_path, render, unavailable
 from locks import parse_lock
 from osv_server import REQUESTS_VERIFY_FALSE, OsvServer, serving
-from profiles import INSTALL_PROFILES, PROFILES, answers
+from profiles import INSTALL_PROFILES, PROFILES, answer
 
 pytestmark = pytest.mark.xdist_group("gates")
 
@@ -548,7 +548,7 @@ def test_mypy_fails_the_lint_on_a_type_error_and_an_untyped_function(project):
 def test_mypy_strict_passes_on_every_profile(copie_session, installed, profile):
     """The profiles no lifecycle test installs (its `make lint` runs mypy on the
     others), checked with the installed project's mypy and packages."""
-    version = str(answers(profile).get("python_version", "3.11"))
+    version = str(answer(profile, "python_version"))
     done = subprocess.run(
         [installed / ".venv/bin/mypy", "--python-version", version],
         cwd=render(copie_session, profile),

@@ -23,7 +23,7 @@ import dependency_names
 from conftest import check, commit_all, git, python_path, render, run_make
 from locks import parse_lock
 from osv_server import REQUESTS_VERIFY_FALSE, serving
-from profiles import INSTALL_PROFILES, answers
+from profiles import INSTALL_PROFILES, answer
 
 CANARY = "canary-7f3c-template-suite"
 
@@ -103,7 +103,7 @@ def installed_versions(project: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("profile", INSTALL_PROFILES)
 def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_server, profile):
-    version = str(answers(profile).get("python_version", "3.11"))
+    version = str(answer(profile, "python_version"))
     python = python_path(version)
     project = render(copie, profile)
     commit_all(project)
@@ -123,7 +123,7 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_ser
     assert reported.strip() == version
 
     # Exactly the lock, nothing more: hash-checked installs never resolve anew.
-    locks = ["dev.txt", "uv.txt"] if answers(profile).get("lock_backend") == "uv" else ["dev.txt"]
+    locks = ["dev.txt", "uv.txt"] if answer(profile, "lock_backend") == "uv" else ["dev.txt"]
     pins = {
         name: pin.version
         for lock in locks
@@ -192,7 +192,7 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_ser
             env={**os.environ, "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
         )
     )
-    if answers(profile).get("use_notebooks", True):
+    if answer(profile, "use_notebooks"):
         run_notebook(project)
     # Data, models, reports and the venv are all ignored: the run leaves git clean.
     assert git(project, "status", "--porcelain") == ""

@@ -10,7 +10,7 @@ from packaging.utils import canonicalize_name
 from conftest import TEMPLATE_ROOT, render
 from interpreters import SUPPORTED_PYTHONS
 from locks import parse_lock, requirements_in
-from profiles import PROFILES, answers
+from profiles import PROFILES, answer
 
 LOCKS = TEMPLATE_ROOT / "includes" / "locks"
 LOCK_FILES = sorted(LOCKS.glob("*/*.txt"))
@@ -130,7 +130,7 @@ def test_every_install_reads_a_lock_the_lock_check_covers(rendered, profile):
     """make install, the Dockerfile and CI install only from the locks lock-check checks,
     and each install path checks its lock's form before pip or uv reads it."""
     project = rendered(profile)
-    uv = answers(profile).get("lock_backend") == "uv"
+    uv = answer(profile, "lock_backend") == "uv"
     makefile = (project / "Makefile").read_text()
     checked = re.search(r"(?m)^LOCKS := (.*)$", makefile)[1].split()
     locks = ["requirements/base.txt", "requirements/dev.txt"]

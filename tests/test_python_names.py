@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-
-from conftest import TEMPLATE_ROOT, python_path
-from interpreters import SUPPORTED_PYTHONS
-
-sys.path.insert(0, str(TEMPLATE_ROOT / "scripts"))
 
 import dependency_names
 import python_names
+from conftest import python_path
+from interpreters import SUPPORTED_PYTHONS
 
 
 def test_generated_list_matches_every_supported_interpreter():

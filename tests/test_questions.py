@@ -67,6 +67,8 @@ def test_min_copier_version_has_the_sandbox_fixes(config):
 def test_computed_values_are_never_stored(rendered):
     stored = yaml.safe_load((rendered("default") / ".copier-answers.yml").read_text())
     assert set(stored) == CONTRACT_KEYS | {"_commit", "_src_path"}
+    # Rendered from an absolute path (docs/maintaining.md), as users' updates need.
+    assert stored["_src_path"] == str(TEMPLATE_ROOT)
 
 
 @pytest.mark.parametrize(

@@ -97,6 +97,16 @@ def test_layout_follows_the_answers(rendered, profile):
         assert (package / f"{module}.py").is_file(), module
     for module in ("__init__", "settings", "redaction", "logging_setup", "model_store", "webhook"):
         assert (package / "hardening" / f"{module}.py").is_file(), module
+    # The README's layout names every module of the package, and hardening/.
+    readme = (project / "README.md").read_text()
+    for module in package.glob("*.py"):
+        assert module.name == "__init__.py" or f"── {module.name}" in readme, module.name
+    assert "── hardening/" in readme
+    for docker_file in ("Dockerfile", ".dockerignore", "compose.yaml", ".hadolint.yaml"):
+        assert (project / docker_file).is_file() == stored["use_docker"], docker_file
+    makefile = (project / "Makefile").read_text()
+    assert ("docker-build:" in makefile) == stored["use_docker"]
+    assert ("audit-docker" in makefile) == stored["use_docker"]
     assert (project / "notebooks").is_dir() == stored["use_notebooks"]
     assert (project / "tools" / "check_notebooks.py").is_file() == stored["use_notebooks"]
     dev_in = (project / "requirements" / "dev.in").read_text()

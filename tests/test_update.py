@@ -32,7 +32,7 @@ import yaml
 
 from conftest import TEMPLATE_ROOT, commit_all, copier_cli, git, python_path
 from osv_server import REQUESTS_VERIFY_FALSE, serving
-from profiles import answers
+from profiles import answer, answers
 from releases import edit, made_from, release
 
 OLD, NEXT, NEWEST, PATCH = "1.0.0", "1.1.0", "1.2.0", "1.2.1"
@@ -304,7 +304,7 @@ def test_every_update_path_keeps_owner_edits_and_brings_every_fix(releases, tmp_
 def test_updated_project_passes_its_own_tests_and_audit(releases, tmp_path, monkeypatch, profile):
     """A real install: the lock check flags the lock NEWEST made stale, `make lock`
     mends it, and the project's `make test` and `make audit` pass."""
-    python = python_path(str(answers(profile).get("python_version", "3.11")))
+    python = python_path(str(answer(profile, "python_version")))
     project = make_project(releases, tmp_path, profile)
     # Any make call may reinstall (an update changes the lock and pyproject.toml).
     monkeypatch.setenv("PYTHON", python)
