@@ -88,3 +88,19 @@ def test_controls_page_is_generated_and_every_named_test_exists():
             assert re.search(rf"^def {test}\(", source.read_text(), re.MULTILINE), (
                 f"{control_id}: {name} does not exist"
             )
+
+
+def test_ruff_knows_every_local_module():
+    """isort's first-party list is the helpers and scripts that tests import by
+    name (pytest.ini's pythonpath): a new helper missing from it sorts wrongly."""
+    import tomllib
+
+    config = tomllib.loads((TEMPLATE_ROOT / "ruff.toml").read_text())
+    listed = set(config["lint"]["isort"]["known-local-folder"])
+    local = {
+        path.stem
+        for folder in ("tests", "scripts")
+        for path in (TEMPLATE_ROOT / folder).glob("*.py")
+        if not path.stem.startswith("test_")
+    }
+    assert listed == local

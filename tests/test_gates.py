@@ -115,6 +115,10 @@ def test_pip_audit_fails_when_a_pin_cannot_be_audited(project):
     done = gate(project, "audit-deps", osv=closed)
     assert done.returncode != 0
     assert "No known vulnerabilities found" not in done.stdout
+    # pip-audit's own failure to reach the service, not a missing tool.
+    refused = f"port={closed.server_port}): Max retries exceeded"
+    assert refused in done.stderr, done.stderr[-2000:]
+    assert "Connection refused" in done.stderr
 
 
 def test_lock_check_fails_on_a_stale_lock(project):
