@@ -120,6 +120,7 @@ def render(copie, profile: str, **overrides: object) -> Path:
 
 @pytest.fixture(scope="session")
 def template_root() -> Path:
+    """pytest-copie renders from this path: absolute, so _src_path is too."""
     return TEMPLATE_ROOT
 
 
