@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import TEMPLATE_ROOT, copier_cli
@@ -30,18 +31,18 @@ def test_copier_cli_copies_without_trust(tmp_path):
     assert Path(stored["_src_path"]).is_absolute()
 
 
-def test_make_new_takes_a_name_with_spaces_in_any_script(tmp_path, gnu_make):
-    """The README's form: NAME carries what DATA would split on its spaces."""
+@pytest.mark.parametrize(
+    ("arguments", "name", "package"),
+    [
+        (["DATA=project_name=Demo license=Apache-2.0"], "Demo", "demo"),
+        # The README's form: NAME carries what DATA would split on its spaces.
+        (["NAME=Données clients", "DATA=license=Apache-2.0"], "Données clients", "donnees_clients"),
+    ],
+)
+def test_make_new_renders_non_interactively(tmp_path, gnu_make, arguments, name, package):
     destination = tmp_path / "made"
     done = subprocess.run(
-        [
-            gnu_make,
-            "--no-print-directory",
-            "new",
-            f"DEST={destination}",
-            "NAME=Données clients",
-            "DATA=license=Apache-2.0",
-        ],
+        [gnu_make, "--no-print-directory", "new", f"DEST={destination}", *arguments],
         cwd=TEMPLATE_ROOT,
         capture_output=True,
         text=True,
@@ -49,29 +50,8 @@ def test_make_new_takes_a_name_with_spaces_in_any_script(tmp_path, gnu_make):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     stored = yaml.safe_load((destination / ".copier-answers.yml").read_text())
-    assert (stored["project_name"], stored["license"]) == ("Données clients", "Apache-2.0")
-    assert (destination / "src" / "donnees_clients" / "pipeline.py").is_file()
-
-
-def test_make_new_renders_non_interactively(tmp_path, gnu_make):
-    destination = tmp_path / "made"
-    done = subprocess.run(
-        [
-            gnu_make,
-            "--no-print-directory",
-            "new",
-            f"DEST={destination}",
-            "DATA=project_name=Demo license=Apache-2.0",
-        ],
-        cwd=TEMPLATE_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    stored = yaml.safe_load((destination / ".copier-answers.yml").read_text())
-    assert (stored["project_name"], stored["license"]) == ("Demo", "Apache-2.0")
-    assert (destination / "src" / "demo" / "pipeline.py").is_file()
+    assert (stored["project_name"], stored["license"]) == (name, "Apache-2.0")
+    assert (destination / "src" / package / "pipeline.py").is_file()
 
 
 def test_make_new_without_dest_prints_usage(gnu_make):
