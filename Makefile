@@ -59,8 +59,8 @@ lint: $(INSTALLED) ## Lint the template's own Python
 docs: $(INSTALLED) ## Build the documentation site into site/
 	$(BIN)/mkdocs build --strict
 
-bench: $(INSTALLED) ## Measure copy time and time to a first green `make test`
-	$(BIN)/python bench/bench.py
+bench: $(INSTALLED) ## Measure copy time and time to a first green `make test` (options: ARGS=--help)
+	PYTHONPATH=tests:scripts $(BIN)/python bench/bench.py $(ARGS)
 
 release: $(INSTALLED) ## Tag a release: make release VERSION=1.2.0 (docs/releasing.md)
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=X.Y.Z" >&2; exit 1; }

@@ -17,7 +17,9 @@ Prints medians of several runs as a Markdown table:
   The ratios to the floor are steadier than seconds on a busy machine.
 
 Peak memory is the resident size of the largest process of a step. Run with
-``make bench`` (or ``.venv/bin/python bench/bench.py --help``).
+``make bench``, options in ARGS (``make bench ARGS=--help``): the Makefile
+puts the test helpers it reuses (tests/, scripts/) on PYTHONPATH, as
+pytest.ini does for the tests.
 """
 
 from __future__ import annotations
@@ -35,13 +37,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+from docker_support import buildkit_client, daemon_running, stand_in_base
+from profiles import PROFILES, answers
+from releases import release
+
 ROOT = Path(__file__).resolve().parent.parent
 COPIER = str(Path(sys.executable).with_name("copier"))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from docker_support import buildkit_client, daemon_running, stand_in_base  # noqa: E402
-from profiles import PROFILES, answers  # noqa: E402
-from releases import release  # noqa: E402
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "bench",

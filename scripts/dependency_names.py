@@ -38,11 +38,11 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from interpreters import SUPPORTED_PYTHONS, find_python
+from locks import parse_lock
 
-from interpreters import SUPPORTED_PYTHONS, find_python  # noqa: E402
-from locks import parse_lock  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 LOCKS = ROOT / "includes" / "locks"
 DATA = ROOT / "includes" / "dependency_names.json"

@@ -22,10 +22,10 @@ import sys
 import unicodedata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from interpreters import SUPPORTED_PYTHONS, find_python
 
-from interpreters import SUPPORTED_PYTHONS, find_python  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 OUTPUT = ROOT / "includes" / "python_names.jinja"
 FOLD_OUTPUT = ROOT / "includes" / "ascii_fold.jinja"

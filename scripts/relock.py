@@ -26,10 +26,10 @@ from pathlib import Path
 
 from copier import run_copy
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from interpreters import SUPPORTED_PYTHONS, find_python
 
-from interpreters import SUPPORTED_PYTHONS, find_python  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 LOCKS = ROOT / "includes" / "locks"
 TOOLS = ROOT / ".cache" / "relock"

@@ -19,6 +19,9 @@ DEFAULTS = {
     if not key.startswith("_") and "default" in spec and "{" not in str(spec["default"])
 }
 
+# The Python a project gets when nobody chooses one.
+DEFAULT_PYTHON = str(DEFAULTS["python_version"])
+
 PROFILES: dict[str, dict[str, object]] = {
     # Only the required answer: everything else is the default.
     "default": {},

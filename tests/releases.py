@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import TEMPLATE_ROOT, commit_all, copier_cli, git
+from commands import TEMPLATE_ROOT, commit_all, copier_cli, git
 
 UNTRACKED = shutil.ignore_patterns(".git", ".venv", ".cache", "site", "__pycache__", "*_cache")
 

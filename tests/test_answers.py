@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
-from conftest import IN_CI, TEMPLATE_ROOT, check, python_path, unavailable
+from commands import IN_CI, TEMPLATE_ROOT, check, python_path, unavailable
 from dependency_names import DATA as DEPENDENCY_DATA
 from dependency_names import lock_files
 from docker_support import buildkit_client, daemon_running

@@ -16,8 +16,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import check, commit_all, copier_cli, git, python_path, render, run_make
+from commands import (
+    AS_INSTALLED,
+    check,
+    commit_all,
+    copier_cli,
+    git,
+    python_path,
+    render,
+    run_make,
+)
 from locks import parse_lock
+from profiles import DEFAULT_PYTHON
 from releases import made_from, release
 
 pytestmark = pytest.mark.xdist_group("backends")
@@ -25,7 +35,6 @@ pytestmark = pytest.mark.xdist_group("backends")
 TAG = "2.1.0"
 OWNER_README_LINE = "Owned by the churn squad.\n"
 # Run a target on the project as installed, even after a test edits a lock.
-AS_INSTALLED = ("-o", ".venv/.installed", "-o", ".venv/.uv-installed")
 UV_MESSAGES = (
     "make install UV=/path/to/uv",
     "copier update --data lock_backend=pip-tools",
@@ -39,10 +48,10 @@ def add_dependency(project: Path, line: str = "tabulate>=0.9\n") -> None:
 
 @pytest.fixture(scope="module")
 def uv_project(copie_session) -> Path:
-    """A uv project on Python 3.11, installed by its own `make install`."""
+    """A uv project on the default Python, installed by its own `make install`."""
     project = render(copie_session, "default", lock_backend="uv")
     commit_all(project)
-    check(run_make(project, "install", f"PYTHON={python_path('3.11')}"))
+    check(run_make(project, "install", f"PYTHON={python_path(DEFAULT_PYTHON)}"))
     return project
 
 
@@ -83,7 +92,7 @@ def test_both_backends_resolve_the_same_pins_and_read_each_others_locks(
         assert "tabulate" in parse_lock(by_uv)
 
     # pip installs the lock uv wrote, every hash checked...
-    python = python_path("3.11")
+    python = python_path(DEFAULT_PYTHON)
     venv = tmp_path / "pip-venv"
     check(subprocess.run([python, "-m", "venv", venv], capture_output=True, text=True, check=False))
     pip = [venv / "bin" / "python", "-m", "pip", "--disable-pip-version-check"]
@@ -211,12 +220,12 @@ def test_a_line_hidden_from_pip_never_reaches_uv(uv_project):
             assert done.returncode != 0, how
     finally:
         git(uv_project, "checkout", "--quiet", "--", "requirements")
-        check(run_make(uv_project, "install", f"PYTHON={python_path('3.11')}"))
+        check(run_make(uv_project, "install", f"PYTHON={python_path(DEFAULT_PYTHON)}"))
 
 
 def test_a_missing_uv_is_a_clear_error_and_installs_nothing(copie, tmp_path):
     project = render(copie, "default", lock_backend="uv")
-    python = f"PYTHON={python_path('3.11')}"
+    python = f"PYTHON={python_path(DEFAULT_PYTHON)}"
 
     # A uv the owner named that does not exist.
     done = run_make(project, "install", python, "UV=/nowhere/uv")
@@ -255,9 +264,9 @@ def test_a_missing_uv_is_a_clear_error_and_installs_nothing(copie, tmp_path):
 
     # A missing Python is refused before anything is fetched or created.
     fresh = render(copie, "default", lock_backend="uv")
-    done = run_make(fresh, "install", "PYTHON=python3.11-does-not-exist")
+    done = run_make(fresh, "install", f"PYTHON=python{DEFAULT_PYTHON}-does-not-exist")
     assert done.returncode != 0
-    assert "is not a working Python 3.11" in done.stderr
+    assert f"is not a working Python {DEFAULT_PYTHON}" in done.stderr
     assert not (fresh / ".venv").exists()
 
 
@@ -304,7 +313,7 @@ def test_switching_backend_through_copier_update_keeps_the_owners_edits(
     assert not list(project.rglob("*.rej"))
     commit_all(project, "Switch to uv")
 
-    check(run_make(project, "install", f"PYTHON={python_path('3.11')}"))
+    check(run_make(project, "install", f"PYTHON={python_path(DEFAULT_PYTHON)}"))
     check(
         subprocess.run(
             [project / ".venv" / "bin" / "python", "-c", f"import tomli_w, {package}.report"],

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import TEMPLATE_ROOT, checkov, scanner
+from commands import TEMPLATE_ROOT, checkov, scanner
 from profiles import PROFILES, answers
 
 ALL = pytest.mark.parametrize("profile", list(PROFILES))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import TEMPLATE_ROOT, copier_cli
+from commands import TEMPLATE_ROOT, copier_cli
 
 
 def test_copier_cli_copies_without_trust(tmp_path):

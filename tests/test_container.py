@@ -15,9 +15,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import check, checkov, commit_all, python_path, render, scanner, unavailable
+from commands import (
+    check,
+    checkov,
+    commit_all,
+    python_path,
+    render,
+    run_make,
+    scanner,
+    unavailable,
+)
 from docker_support import buildkit_client, daemon_running, stand_in_base
-from profiles import PROFILES, answer, answers
+from profiles import DEFAULT_PYTHON, PROFILES, answer, answers
 
 DOCKER_PROFILES = [name for name in PROFILES if answers(name).get("use_docker", True)]
 DIGEST_PINNED = re.compile(r"^python:3\.1[1-3]-slim@sha256:[0-9a-f]{64}$")
@@ -196,17 +205,8 @@ def build_image(docker: str, copie_session, backend: str) -> tuple[str, Path]:
     (package / "data" / "customers.csv").write_text(f"name,card\nAda,{UNTRACKED}\n")
     with (package / "__init__.py").open("a") as init:
         init.write(UNCOMMITTED + "\n")
-    make = ["make", "--no-print-directory"]
-    install = subprocess.run(
-        [*make, "install", f"PYTHON={python_path('3.11')}"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert install.returncode == 0, install.stderr
+    check(run_make(project, "install", f"PYTHON={python_path(DEFAULT_PYTHON)}"))
     build = [
-        *make,
         "docker-build",
         f"DOCKER={docker}",
         f"BASE_IMAGE={base}",
@@ -215,7 +215,7 @@ def build_image(docker: str, copie_session, backend: str) -> tuple[str, Path]:
     ca_bundle = Path(os.environ.get("PIP_CERT", "/etc/ssl/certs/ca-certificates.crt"))
     if ca_bundle.is_file():
         build.append(f"PIP_CA_BUNDLE={ca_bundle}")
-    built = subprocess.run(build, cwd=project, capture_output=True, text=True, check=False)
+    built = run_make(project, *build)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     assert (
         f"note: not in the image (untracked): src/{PACKAGE}/data/customers.csv "
@@ -345,7 +345,7 @@ def test_no_layer_holds_the_build_context_secret(docker, built_image, tmp_path):
 @IMAGE
 def test_the_image_holds_what_git_tracks_and_nothing_else(docker, built_image):
     image, _ = built_image
-    site = f"/opt/venv/lib/python3.11/site-packages/{PACKAGE}"
+    site = f"/opt/venv/lib/python{DEFAULT_PYTHON}/site-packages/{PACKAGE}"
     listed = run_in(docker, image, "-c", f"find {site} -type f", entrypoint="/bin/sh").stdout
     files = sorted(Path(line).name for line in listed.split())
     assert "local_settings.toml" not in files

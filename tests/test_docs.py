@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 import docs_reference
-from conftest import TEMPLATE_ROOT
+from commands import TEMPLATE_ROOT
 
 BIN = Path(sys.executable).parent
 

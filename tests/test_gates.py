@@ -1,7 +1,8 @@
 """The security gates of a generated project pass on it, and fail when they should.
 
-One project is rendered and installed for the module; each test breaks one
-thing, runs the gate's `make` target, and git puts the project back.
+They share the installed default project with test_lifecycle.py
+(conftest.default_project): each test breaks one thing, runs the gate's
+`make` target, and git puts the project back.
 """
 
 from __future__ import annotations
@@ -17,12 +18,23 @@ from pathlib import Path
 
 import pytest
 
-from conftest import commit_all, git, python_path, render, unavailable
+from commands import (
+    AS_INSTALLED,
+    commit_all,
+    git,
+    package_of,
+    python_path,
+    render,
+    run_in,
+    run_make,
+    unavailable,
+)
+from installs import DEFAULT_PROJECT
 from locks import parse_lock
 from osv_server import REQUESTS_VERIFY_FALSE, OsvServer, serving
 from profiles import INSTALL_PROFILES, PROFILES, answer
 
-pytestmark = pytest.mark.xdist_group("gates")
+pytestmark = DEFAULT_PROJECT
 
 # requests 2.31.0 as PyPI serves it (wheel and sdist): affected by the advisory.
 VULNERABLE_REQUESTS = (
@@ -32,25 +44,6 @@ VULNERABLE_REQUESTS = (
 )
 
 
-def make_install(project: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["make", "install", f"PYTHON={python_path('3.11')}"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def installed(copie_session) -> Path:
-    project = render(copie_session, "default")
-    commit_all(project)
-    done = make_install(project)
-    assert done.returncode == 0, done.stderr
-    return project
-
-
 @pytest.fixture(scope="module")
 def osv() -> Iterator[OsvServer]:
     with serving([REQUESTS_VERIFY_FALSE]) as server:
@@ -58,25 +51,19 @@ def osv() -> Iterator[OsvServer]:
 
 
 @pytest.fixture
-def project(installed: Path) -> Iterator[Path]:
-    yield installed
-    git(installed, "reset", "--quiet", "--hard")  # the index too: tests stage files
-    git(installed, "clean", "-fdq")  # untracked, not ignored: .venv and .env stay
+def project(default_project: Path) -> Iterator[Path]:
+    """The shared installed default project, put back after each test."""
+    yield default_project
+    git(default_project, "reset", "--quiet", "--hard")  # the index too: tests stage files
+    git(default_project, "clean", "-fdq")  # untracked, not ignored: .venv and .env stay
 
 
 def gate(
     project: Path, target: str, *variables: str, osv: OsvServer | None = None
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """Run one `make` gate; never reinstall, even when a test edited the lock."""
-    env = {**os.environ, **(osv.environment() if osv else {})}
-    env.pop("SAFETY_API_KEY", None)
-    return subprocess.run(
-        ["make", "--no-print-directory", "-o", ".venv/.installed", target, *variables],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+    return run_make(
+        project, *AS_INSTALLED, target, *variables, env=osv.environment() if osv else None
     )
 
 
@@ -193,14 +180,16 @@ def test_install_refuses_a_lock_that_names_its_own_index(copie_session, gnu_make
     commit_all(project)
     lock = project / "requirements" / "dev.txt"
     lock.write_text(lock.read_text() + "--extra-index-url https://mirror.example/simple\n")
-    done = make_install(project)
+    done = run_make(
+        project, "install", f"PYTHON={python_path(str(answer('default', 'python_version')))}"
+    )
     assert done.returncode != 0
     assert "the option --extra-index-url is not allowed in a lock" in done.stderr
     assert not (project / ".venv").exists()
 
 
 def test_detect_secrets_fails_on_a_committed_secret(project):
-    leak = project / "src" / "churn_model" / "credentials.py"
+    leak = project / "src" / package_of(project) / "credentials.py"
     leak.write_text('AWS_ACCESS_KEY_ID = "AKIAZ3MSJV4WWNKWW5FG"\n')  # pragma: allowlist secret
     git(project, "add", str(leak))
     done = gate(project, "audit-secrets")
@@ -210,7 +199,7 @@ def test_detect_secrets_fails_on_a_committed_secret(project):
 
 
 def test_detect_secrets_fails_on_a_secret_hidden_in_a_regenerated_baseline(project):
-    leak = project / "src" / "churn_model" / "credentials.py"
+    leak = project / "src" / package_of(project) / "credentials.py"
     leak.write_text('AWS_ACCESS_KEY_ID = "AKIAZ3MSJV4WWNKWW5FG"\n')  # pragma: allowlist secret
     git(project, "add", str(leak))
     scan = [project / ".venv/bin/detect-secrets", "scan", "--baseline", ".secrets.baseline"]
@@ -220,7 +209,7 @@ def test_detect_secrets_fails_on_a_secret_hidden_in_a_regenerated_baseline(proje
     done = gate(project, "audit-secrets")
     assert done.returncode != 0
     assert (
-        "src/churn_model/credentials.py:1: an AWS Access Key finding is not audited "
+        f"src/{package_of(project)}/credentials.py:1: an AWS Access Key finding is not audited "
         "as a false positive"
     ) in done.stderr
 
@@ -239,11 +228,12 @@ def notebook_with_outputs(project: Path) -> str:
     [
         ("notebooks/01-explore-data.ipynb", False),
         ("notebooks/exploration/02-scratch.ipynb", False),
-        ("src/churn_model/analysis.IPYNB", False),
+        ("src/{package}/analysis.IPYNB", False),
         ("notebooks/01-explore-data.ipynb", True),  # marked for nbstripout to keep
     ],
 )
 def test_notebook_gate_fails_on_any_tracked_notebook_with_outputs(project, path, keep):
+    path = path.format(package=package_of(project))
     notebook = json.loads(notebook_with_outputs(project))
     notebook["metadata"]["keep_output"] = keep
     (project / path).parent.mkdir(parents=True, exist_ok=True)
@@ -262,7 +252,7 @@ def test_docker_build_refuses_a_wheel_that_reaches_past_what_git_tracks(project)
     pyproject = project / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text() + "\n[tool.hatch.build.targets.wheel.force-include]\n"
-        '"../../.env" = "churn_model/defaults.env"\n'
+        f'"../../.env" = "{package_of(project)}/defaults.env"\n'
     )
     commit_all(project, "Ship the defaults")
     try:
@@ -271,18 +261,20 @@ def test_docker_build_refuses_a_wheel_that_reaches_past_what_git_tracks(project)
         git(project, "reset", "--quiet", "--hard", "HEAD~1")
         env_file.write_text(settings)
     assert done.returncode != 0
-    assert "churn_model/defaults.env: not a file of the snapshot of what git tracks" in done.stderr
+    assert f"{package_of(project)}/defaults.env: not a file of the snapshot of what git tracks" in (
+        done.stderr
+    )
 
 
 def test_docker_build_refuses_a_tracked_symlink(project):
     """A link to the ignored .env would bring the file it points to into the wheel."""
-    link = project / "src" / "churn_model" / "defaults.cfg"
+    link = project / "src" / package_of(project) / "defaults.cfg"
     link.symlink_to("../../.env")
     git(project, "add", str(link))
     done = gate(project, "docker-build", "DOCKER=false")
     assert done.returncode != 0
     assert "symlinks are not built into the image" in done.stderr
-    assert "src/churn_model/defaults.cfg" in done.stderr
+    assert f"src/{package_of(project)}/defaults.cfg" in done.stderr
     assert not (project / "dist").exists()
 
 
@@ -299,7 +291,7 @@ def test_a_notebook_in_a_project_without_notebooks_fails_the_gate(copie_session,
 
 
 def test_bandit_fails_on_a_medium_severity_finding(project):
-    module = project / "src" / "churn_model" / "shell.py"
+    module = project / "src" / package_of(project) / "shell.py"
     module.write_text(
         "import subprocess\n\n\ndef run(command: str) -> int:\n"
         "    return subprocess.call(command, shell=True)\n"
@@ -310,7 +302,7 @@ def test_bandit_fails_on_a_medium_severity_finding(project):
 
 
 def plant_query(project: Path, body: str) -> None:
-    (project / "src" / "churn_model" / "queries.py").write_text(
+    (project / "src" / package_of(project) / "queries.py").write_text(
         "from sqlalchemy import Connection, CursorResult, text\n\n\n"
         "def by_label(connection: Connection, label: str) -> CursorResult:\n" + body
     )
@@ -492,12 +484,8 @@ def test_every_zizmor_waiver_is_listed_on_each_run(project):
 
 
 def test_zizmor_runs_offline(project):
-    done = subprocess.run(
-        [*offline(), "make", "--no-print-directory", "-o", ".venv/.installed", "audit-workflows"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = run_in(
+        project, *offline(), "make", "--no-print-directory", *AS_INSTALLED, "audit-workflows"
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "No findings to report" in done.stdout + done.stderr
@@ -514,13 +502,7 @@ def offline() -> list[str]:
 
 
 def test_make_sbom_runs_offline_and_lists_every_pin(project):
-    done = subprocess.run(
-        [*offline(), "make", "--no-print-directory", "-o", ".venv/.installed", "sbom"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_in(project, *offline(), "make", "--no-print-directory", *AS_INSTALLED, "sbom")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == ""  # the dependency-graph warning is the only one, and it is muted
     assert "--validate" in done.stdout  # each document checked against the schema as written
@@ -533,7 +515,7 @@ def test_make_sbom_runs_offline_and_lists_every_pin(project):
 
 
 def test_mypy_fails_the_lint_on_a_type_error_and_an_untyped_function(project):
-    module = project / "src" / "churn_model" / "scores.py"
+    module = project / "src" / package_of(project) / "scores.py"
     module.write_text("def label(score: float) -> str:\n    return score\n")
     done = gate(project, "lint")
     assert done.returncode != 0
@@ -549,17 +531,17 @@ def test_mypy_fails_the_lint_on_a_type_error_and_an_untyped_function(project):
 
 
 @pytest.mark.parametrize("profile", [p for p in PROFILES if p not in INSTALL_PROFILES])
-def test_mypy_strict_passes_on_every_profile(copie_session, installed, profile):
+def test_mypy_strict_passes_on_every_profile(copie_session, default_project, profile):
     """The profiles no lifecycle test installs (its `make lint` runs mypy on the
     others), checked with the installed project's mypy and packages."""
     version = str(answer(profile, "python_version"))
     done = subprocess.run(
-        [installed / ".venv/bin/mypy", "--python-version", version],
+        [default_project / ".venv/bin/mypy", "--python-version", version],
         cwd=render(copie_session, profile),
         capture_output=True,
         text=True,
         # The installed project's cache: the libraries are checked once.
-        env={**os.environ, "MYPY_CACHE_DIR": str(installed / ".mypy_cache")},
+        env={**os.environ, "MYPY_CACHE_DIR": str(default_project / ".mypy_cache")},
         check=False,
     )
     assert done.returncode == 0, done.stdout

@@ -10,22 +10,23 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
-import stat
 import subprocess
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from packaging.utils import canonicalize_name
 
-import dependency_names
-from conftest import check, commit_all, git, python_path, render, run_make
-from locks import parse_lock
+from commands import check, git, package_of, python_path, render, run_make
+from installs import DEFAULT_PROJECT, install
 from osv_server import REQUESTS_VERIFY_FALSE, serving
-from profiles import INSTALL_PROFILES, answer
+from profiles import DEFAULT_PYTHON, INSTALL_PROFILES, answer
 
 CANARY = "canary-7f3c-template-suite"
+# `make audit`, with every gate made to fail, runs in test_gates.py on the
+# default project; test_update.py audits the updated py312 project.
+AUDITED_ELSEWHERE = ("default", "py312-apache-gitlab-slim")
 
 # Runs a notebook's code cells in order, like a kernel: each cell's last
 # expression is printed with repr(), as Jupyter would display it.
@@ -43,103 +44,27 @@ for cell in json.load(open(sys.argv[1]))["cells"]:
 """
 
 
-# Every installed distribution's files (relative to site-packages) and commands.
-INSTALLED_FILES = """
-import importlib.metadata as metadata, json
-print(json.dumps({
-    dist.metadata["Name"]: {
-        "files": [str(path) for path in dist.files or []],
-        "scripts": [
-            e.name for e in dist.entry_points if e.group in ("console_scripts", "gui_scripts")
-        ],
-    }
-    for dist in metadata.distributions()
-}))
-"""
+# The default profile's install is shared with the gate tests.
+@pytest.mark.parametrize(
+    "profile",
+    [
+        pytest.param(profile, marks=DEFAULT_PROJECT) if profile == "default" else profile
+        for profile in INSTALL_PROFILES
+    ],
+)
+def test_install_test_run_lint_from_a_fresh_commit(
+    request, copie, gnu_make, postgres_server, tmp_path, profile
+):
+    if profile == "default":
+        project = request.getfixturevalue("default_project")
+    else:
+        project = render(copie, profile)
+        install(project, profile)
+    package = package_of(project)
 
-
-def check_refused_names_cover(project: Path, package: str) -> None:
-    """The names package_name refuses were read from wheels; the venv a real install
-    made must hold no module or command outside them (a platform's wheel that
-    ships another module would show here)."""
-    listing = check(
-        subprocess.run(
-            [project / ".venv/bin/python", "-c", INSTALLED_FILES], capture_output=True, text=True
-        )
-    )
-    refused = json.loads(dependency_names.DATA.read_text())["refused"]
-    for distribution, found in json.loads(listing).items():
-        if canonicalize_name(distribution) == package:
-            continue
-        modules = {
-            name
-            for path in found["files"]
-            if not path.startswith("..") and not path.split("/")[0].endswith(".dist-info")
-            for name in dependency_names.import_name(path, nested="/" in path)
-        }
-        # Entry points, and binaries a wheel ships in its .data/scripts (ruff's).
-        scripts = found["scripts"] + [
-            path.rsplit("/", 1)[1] for path in found["files"] if re.match(r"(\.\./)+bin/", path)
-        ]
-        # A project's command is its package name with dashes: a name with a dot
-        # (pip3.11, which pip's installer adds) can never be one.
-        commands = {s.replace("-", "_") for s in scripts if re.fullmatch(r"[\w-]+", s)}
-        missing = sorted(
-            name for name in {m.lower() for m in modules} | commands if name not in refused
-        )
-        assert missing == [], f"{distribution} installs {missing}: run scripts/dependency_names.py"
-
-
-def installed_versions(project: Path) -> dict[str, str]:
-    listing = check(
-        subprocess.run(
-            [project / ".venv/bin/python", "-m", "pip", "list", "--format=json"],
-            capture_output=True,
-            text=True,
-        )
-    )
-    return {canonicalize_name(p["name"]): p["version"] for p in json.loads(listing)}
-
-
-@pytest.mark.parametrize("profile", INSTALL_PROFILES)
-def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_server, profile):
-    version = str(answer(profile, "python_version"))
-    python = python_path(version)
-    project = render(copie, profile)
-    commit_all(project)
-
-    check(run_make(project, "install", f"PYTHON={python}"))
-    reported = check(
-        subprocess.run(
-            [
-                project / ".venv/bin/python",
-                "-c",
-                "import sys; print('%d.%d' % sys.version_info[:2])",
-            ],
-            capture_output=True,
-            text=True,
-        )
-    )
-    assert reported.strip() == version
-
-    # Exactly the lock, nothing more: hash-checked installs never resolve anew.
-    locks = ["dev.txt", "uv.txt"] if answer(profile, "lock_backend") == "uv" else ["dev.txt"]
-    pins = {
-        name: pin.version
-        for lock in locks
-        for name, pin in parse_lock(project / "requirements" / lock).items()
-    }
-    installed = installed_versions(project)
-    package = canonicalize_name(
-        project.joinpath("pyproject.toml").read_text().split('name = "', 1)[1].split('"', 1)[0]
-    )
-    assert installed.pop(package) == "0.1.0"
-    assert installed == pins
-    check_refused_names_cover(project, package)
-
-    # The first install creates .env from .env.example, private; later ones keep it.
+    # The first install created .env from .env.example (installs.install checks
+    # it is private); later ones keep it.
     env_file = project / ".env"
-    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     env_file.write_text(env_file.read_text() + "# the owner's edit\n")
     check(run_make(project, "env"))
     assert env_file.read_text().endswith("# the owner's edit\n")
@@ -168,9 +93,9 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_ser
         "data/processed/train.csv.enc",
         "data/raw/samples.csv.enc",
     ]
-    cli = [project / ".venv/bin/python", "-m", package.replace("-", "_")]
+    cli = [project / ".venv/bin/python", "-m", package]
     check(subprocess.run([*cli, "verify-model", "models/model.skops"], cwd=project))
-    check_failures(project, cli, package.replace("-", "_"))
+    check_failures(project, cli, package)
     listed = check(subprocess.run([*cli, "runs"], cwd=project, capture_output=True, text=True))
     assert listed.startswith("1\t")
     database = f"lifecycle_{secrets.token_hex(4)}"  # one server per worker, several profiles
@@ -178,8 +103,7 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_ser
 
     linted = check(run_make(project, "lint"))
     assert "Success: no issues found in" in linted  # mypy, strict, on this profile
-    # test_gates.py runs `make audit` on the default project and fails each gate.
-    if profile != "default":
+    if profile not in AUDITED_ELSEWHERE:
         with serving([REQUESTS_VERIFY_FALSE]) as osv:
             check(run_make(project, "audit", env=osv.environment()))
     # The hooks are local: with an empty PRE_COMMIT_HOME they install nothing.
@@ -197,17 +121,26 @@ def test_install_test_run_lint_from_a_fresh_commit(copie, gnu_make, postgres_ser
     # Data, models, reports and the venv are all ignored: the run leaves git clean.
     assert git(project, "status", "--porcelain") == ""
 
-    check(run_make(project, "clean"))
-    assert not (project / ".venv").exists()
-    assert (project / "models" / "model.skops").is_file(), "make clean must keep models"
+    # `make clean` on a copy, as the default project's venv is shared: the venv
+    # (here a stand-in) and the caches go; data, models and reports stay.
+    copy = tmp_path / "clean"
+    shutil.copytree(project, copy, symlinks=True, ignore=shutil.ignore_patterns(".venv"))
+    (copy / ".venv" / "bin").mkdir(parents=True)
+    caches = [".venv", ".pytest_cache", ".ruff_cache", ".mypy_cache"]
+    assert all((copy / cache).is_dir() for cache in caches)
+    check(run_make(copy, "clean"))
+    assert [cache for cache in caches if (copy / cache).exists()] == []
+    assert list(copy.rglob("__pycache__")) == []
+    kept = ["models/model.skops", "reports/metrics.json", "data/processed/train.csv.enc"]
+    assert [path for path in kept if not (copy / path).is_file()] == []
 
 
 def test_missing_python_is_a_clear_error(copie, gnu_make):
     project = render(copie, "default")
-    done = run_make(project, "install", "PYTHON=python3.11-does-not-exist")
+    done = run_make(project, "install", f"PYTHON=python{DEFAULT_PYTHON}-does-not-exist")
     assert done.returncode != 0
-    assert "is not a working Python 3.11" in done.stderr
-    assert "make install PYTHON=/path/to/python3.11" in done.stderr
+    assert f"is not a working Python {DEFAULT_PYTHON}" in done.stderr
+    assert f"make install PYTHON=/path/to/python{DEFAULT_PYTHON}" in done.stderr
     assert not (project / ".venv").exists()
 
 
@@ -215,7 +148,7 @@ def test_wrong_python_version_is_refused(copie, gnu_make):
     project = render(copie, "default")
     done = run_make(project, "install", f"PYTHON={python_path('3.12')}")
     assert done.returncode != 0
-    assert "is not a working Python 3.11" in done.stderr
+    assert f"is not a working Python {DEFAULT_PYTHON}" in done.stderr
     assert not (project / ".venv").exists()
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from packaging.utils import canonicalize_name
 
-from conftest import TEMPLATE_ROOT, render
+from commands import TEMPLATE_ROOT, render
 from interpreters import SUPPORTED_PYTHONS
 from locks import parse_lock, requirements_in
 from profiles import PROFILES, answer

@@ -13,7 +13,7 @@ import pathspec
 import pytest
 import yaml
 
-from conftest import TEMPLATE_ROOT
+from commands import TEMPLATE_ROOT
 from profiles import PROFILES
 
 OWNERSHIP = yaml.safe_load((TEMPLATE_ROOT / "ownership.yml").read_text())

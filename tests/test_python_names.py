@@ -8,7 +8,7 @@ import re
 
 import dependency_names
 import python_names
-from conftest import python_path
+from commands import python_path
 from interpreters import SUPPORTED_PYTHONS
 
 

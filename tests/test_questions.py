@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import TEMPLATE_ROOT, copier_cli
+from commands import TEMPLATE_ROOT, copier_cli
 
 
 def fullwidth(text: str) -> str:

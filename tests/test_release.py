@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEMPLATE_ROOT, commit_all, git
+from commands import TEMPLATE_ROOT, commit_all, git
 
 CHANGELOG = """\
 # Changelog

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import TEMPLATE_ROOT, commit_all, git
+from commands import TEMPLATE_ROOT, commit_all, git
 from profiles import PROFILES, answers
 from rendered_files import parse_structured_files, project_files, ruff_problems
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import commit_all, unavailable
+from commands import commit_all, unavailable
 from profiles import PROFILES, answers
 from releases import made_from, release
 

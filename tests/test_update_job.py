@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import commit_all, git
+from commands import commit_all, git
 from profiles import answers
 from releases import made_from, release
 
