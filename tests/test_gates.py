@@ -244,6 +244,31 @@ def test_notebook_gate_fails_on_any_tracked_notebook_with_outputs(project, path,
     assert f"{path}: cell 2 has outputs" in done.stderr
 
 
+def test_a_notebook_that_raises_fails_the_project_tests(project):
+    """`make test` runs every notebook under notebooks/ on the kernel."""
+    [example] = (project / "notebooks").glob("*.ipynb")
+    content = json.loads(example.read_text())
+    content["cells"].append(
+        {
+            "cell_type": "code",
+            "id": "planted",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": ["raise ValueError('planted in a scratch notebook')"],
+        }
+    )
+    scratch = project / "notebooks" / "exploration" / "02-scratch.ipynb"
+    scratch.parent.mkdir()
+    scratch.write_text(json.dumps(content))
+    done = run_in(project, ".venv/bin/pytest", "-p", "no:randomly", "tests/test_notebooks_run.py")
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "1 failed, 1 passed" in done.stdout
+    assert "FAILED tests/test_notebooks_run.py::" in done.stdout
+    assert "[exploration/02-scratch.ipynb]" in done.stdout
+    assert "planted in a scratch notebook" in done.stdout
+
+
 def test_docker_build_refuses_a_wheel_that_reaches_past_what_git_tracks(project):
     """A committed build setting that pulls the ignored .env into the package."""
     env_file = project / ".env"

@@ -28,21 +28,6 @@ CANARY = "canary-7f3c-template-suite"
 # default project; test_update.py audits the updated py312 project.
 AUDITED_ELSEWHERE = ("default", "py312-apache-gitlab-slim")
 
-# Runs a notebook's code cells in order, like a kernel: each cell's last
-# expression is printed with repr(), as Jupyter would display it.
-NOTEBOOK_RUNNER = """
-import ast, json, sys
-scope = {}
-for cell in json.load(open(sys.argv[1]))["cells"]:
-    if cell["cell_type"] != "code":
-        continue
-    tree = ast.parse("".join(cell["source"]))
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    exec(compile(tree, "<cell>", "exec"), scope)
-    if last is not None:
-        print(repr(eval(compile(ast.Expression(last.value), "<cell>", "eval"), scope)))
-"""
-
 
 # The default profile's install is shared with the gate tests.
 @pytest.mark.parametrize(
@@ -72,6 +57,9 @@ def test_install_test_run_lint_from_a_fresh_commit(
     tested = check(run_make(project, "test"))
     # pytest's last line: only passes (test names may hold "error" or "failed").
     assert re.search(r"(?m)^=+ \d+ passed in [\d.]+s", tested), tested[-2000:]
+    # The example notebook ran on the kernel, in the project's own tests.
+    ran_notebooks = re.search(r"(?m)^tests/test_notebooks_run\.py \.+", tested) is not None
+    assert ran_notebooks == answer(profile, "use_notebooks"), tested[-2000:]
 
     # `make run` says nothing of its own: with LOG_FORMAT=json every line is JSON.
     ran = run_make(project, "run", env={"LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"})
@@ -116,8 +104,6 @@ def test_install_test_run_lint_from_a_fresh_commit(
             env={**os.environ, "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
         )
     )
-    if answer(profile, "use_notebooks"):
-        run_notebook(project)
     # Data, models, reports and the venv are all ignored: the run leaves git clean.
     assert git(project, "status", "--porcelain") == ""
 
@@ -258,25 +244,3 @@ def check_failures(project: Path, cli: list[object], module: str) -> None:
         "The run failed: the metrics were not sent: "
         "could not reach the metrics webhook at 127.0.0.1 (ConnectionRefusedError)",
     )
-
-
-def run_notebook(project: Path) -> None:
-    """The example notebook runs, and shows its settings without their secrets."""
-    [notebook] = (project / "notebooks").glob("*.ipynb")
-    shown = check(
-        subprocess.run(
-            [project / ".venv/bin/python", "-c", NOTEBOOK_RUNNER, notebook.name],
-            cwd=notebook.parent,
-            capture_output=True,
-            text=True,
-            env={
-                **os.environ,
-                "METRICS_WEBHOOK_URL": f"https://hooks.example.com/{CANARY}",
-                "METRICS_WEBHOOK_TOKEN": CANARY,
-            },
-        )
-    )
-    assert "metrics_webhook_token=SecretStr('**********')" in shown
-    assert CANARY not in shown
-    # The last cell logs a failure: the credential in its message is masked.
-    assert "ConnectionError: upstream refused Authorization: ***" in shown
