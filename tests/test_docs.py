@@ -11,6 +11,7 @@ import yaml
 
 import docs_reference
 from commands import TEMPLATE_ROOT
+from profiles import PROFILES
 
 BIN = Path(sys.executable).parent
 
@@ -104,3 +105,42 @@ def test_ruff_knows_every_local_module():
         if not path.stem.startswith("test_")
     }
     assert listed == local
+
+
+# A word the README's `make audit` line gives for each gate `make audit` runs.
+AUDIT_WORDS = {
+    "audit-conflicts": "conflict markers",
+    "audit-code": "bandit",
+    "audit-secrets": "detect-secrets",
+    "audit-deps": "pip-audit",
+    "lock-check": "lock check",
+    "audit-notebooks": "notebook outputs",
+    "audit-workflows": "zizmor",
+    "audit-docker": "hadolint",
+    "audit-safety": "safety",
+}
+
+
+def audit_gates(project: Path) -> list[str]:
+    """The targets `make audit` runs in a rendered project, read from its Makefile."""
+    [line] = re.findall(r"(?m)^audit: (.*?) ##", (project / "Makefile").read_text())
+    return line.split()
+
+
+def test_the_gates_page_and_the_readme_name_every_gate_of_make_audit(rendered):
+    page = (TEMPLATE_ROOT / "docs" / "security-gates.md").read_text()
+    table = page.split("## `make audit`", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"(?m)^\| `([\w-]+)` \|", table)
+    every_gate = set()
+    for profile in PROFILES:
+        project = rendered(profile)
+        gates = audit_gates(project)
+        every_gate |= set(gates)
+        [line] = re.findall(r"(?m)^make audit +# (.*)$", (project / "README.md").read_text())
+        named = [
+            gate
+            for gate, word in AUDIT_WORDS.items()
+            if word in line.split(", ")[0:] and word in line
+        ]
+        assert named == [gate for gate in AUDIT_WORDS if gate in gates], (profile, line)
+    assert sorted(documented) == sorted(every_gate) == sorted(AUDIT_WORDS)
