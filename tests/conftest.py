@@ -14,6 +14,18 @@ from postgres_server import Server, postgres
 from postgres_server import binaries as postgres_binaries
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slowest first. xdist hands out tests (and whole xdist groups, placed by
+    their first test) in collection order, so the long installs start at once,
+    short tests fill the end, and the two workers finish close together."""
+
+    def seconds(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("slow")
+        return marker.args[0] if marker else 0
+
+    items.sort(key=seconds, reverse=True)  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session")
 def template_root() -> Path:
     """pytest-copie renders from this path: absolute, so _src_path is too."""

@@ -46,9 +46,12 @@ def add_dependency(project: Path, line: str = "tabulate>=0.9\n") -> None:
     base_in.write_text(base_in.read_text() + line)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def uv_project(copie_session) -> Path:
-    """A uv project on the default Python, installed by its own `make install`."""
+    """A uv project on the default Python, installed by its own `make install`.
+
+    Session-scoped: xdist interleaves modules on a worker, and a module-scoped
+    fixture would be made again each time the worker comes back to this one."""
     project = render(copie_session, "default", lock_backend="uv")
     commit_all(project)
     check(run_make(project, "install", f"PYTHON={python_path(DEFAULT_PYTHON)}"))
@@ -71,6 +74,7 @@ def test_uv_fetches_itself_hash_checked_into_the_venv(uv_project):
     assert run_make(uv_project, "--question", "install").returncode == 0
 
 
+@pytest.mark.slow(130)
 def test_both_backends_resolve_the_same_pins_and_read_each_others_locks(
     uv_project, copie, tmp_path
 ):
@@ -274,6 +278,7 @@ def answers_of(project: Path) -> dict:
     return yaml.safe_load((project / ".copier-answers.yml").read_text())
 
 
+@pytest.mark.slow(220)
 def test_switching_backend_through_copier_update_keeps_the_owners_edits(
     uv_project, tmp_path_factory
 ):

@@ -160,9 +160,12 @@ def test_hadolint_requires_a_healthcheck(rendered, tmp_path):
 
 # --- the real image -------------------------------------------------------
 
-# One worker builds each image once (the fixtures are module-scoped, so two
-# workers would each build it) and owns the stand-in base while it does.
-IMAGE = pytest.mark.xdist_group("image")
+
+def uses_the_image(test):
+    """One worker builds each image once (the fixtures are module-scoped, so two
+    workers would each build it) and owns the stand-in base while it does; the
+    builds and runs take about 230 s, so they start early."""
+    return pytest.mark.xdist_group("image")(pytest.mark.slow(230)(test))
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +234,7 @@ def run_in(docker: str, image: str, *args: str, entrypoint: str | None = None):
     return subprocess.run([*command, image, *args], capture_output=True, text=True, check=False)
 
 
-@IMAGE
+@uses_the_image
 def test_pipeline_runs_hardened_and_writes_only_to_its_volumes(docker, built_image, tmp_path):
     image, project = built_image
     for folder in ("data", "models", "reports"):
@@ -285,7 +288,7 @@ def test_pipeline_runs_hardened_and_writes_only_to_its_volumes(docker, built_ima
     assert (project / "data" / "warehouse.sqlite").is_file()
 
 
-@IMAGE
+@uses_the_image
 def test_runs_as_uid_10001_without_a_compiler(docker, built_image):
     image, _ = built_image
     assert run_in(docker, image, "-u", entrypoint="id").stdout.strip() == "10001"
@@ -310,7 +313,7 @@ def test_runs_as_uid_10001_without_a_compiler(docker, built_image):
     assert writable.returncode != 0
 
 
-@IMAGE
+@uses_the_image
 def test_no_layer_holds_the_build_context_secret(docker, built_image, tmp_path):
     image, _ = built_image
     archive = tmp_path / "image.tar"
@@ -342,7 +345,7 @@ def test_no_layer_holds_the_build_context_secret(docker, built_image, tmp_path):
     print(f"\nimage {image}: {size / 1e6:.0f} MB")
 
 
-@IMAGE
+@uses_the_image
 def test_the_image_holds_what_git_tracks_and_nothing_else(docker, built_image):
     image, _ = built_image
     site = f"/opt/venv/lib/python{DEFAULT_PYTHON}/site-packages/{PACKAGE}"

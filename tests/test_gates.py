@@ -248,7 +248,8 @@ def test_a_notebook_that_raises_fails_the_project_tests(project):
     """`make test` runs every notebook under notebooks/ on the kernel."""
     [example] = (project / "notebooks").glob("*.ipynb")
     content = json.loads(example.read_text())
-    content["cells"].append(
+    # A scratch notebook in a subfolder, with the example's metadata and kernel.
+    content["cells"] = [
         {
             "cell_type": "code",
             "id": "planted",
@@ -257,7 +258,7 @@ def test_a_notebook_that_raises_fails_the_project_tests(project):
             "outputs": [],
             "source": ["raise ValueError('planted in a scratch notebook')"],
         }
-    )
+    ]
     scratch = project / "notebooks" / "exploration" / "02-scratch.ipynb"
     scratch.parent.mkdir()
     scratch.write_text(json.dumps(content))

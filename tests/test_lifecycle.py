@@ -29,11 +29,20 @@ CANARY = "canary-7f3c-template-suite"
 AUDITED_ELSEWHERE = ("default", "py312-apache-gitlab-slim")
 
 
-# The default profile's install is shared with the gate tests.
+# Seconds each takes on 2 cores (docs/maintaining.md), to start the slowest
+# first; the default profile's install is shared with the gate tests, whose
+# time counts here too, as one worker runs them together.
+SECONDS = {"default": 450, "py312-apache-gitlab-slim": 260, "py313-bsd-no-ci": 360}
+
+
 @pytest.mark.parametrize(
     "profile",
     [
-        pytest.param(profile, marks=DEFAULT_PROJECT) if profile == "default" else profile
+        pytest.param(
+            profile,
+            marks=[pytest.mark.slow(SECONDS[profile])]
+            + ([DEFAULT_PROJECT] if profile == "default" else []),
+        )
         for profile in INSTALL_PROFILES
     ],
 )

@@ -133,7 +133,7 @@ def patch_release(template: Path) -> None:
     edit(template / "template/SECURITY.md.jinja", NEWEST_SECURITY_LINE, PATCH_SECURITY_LINE)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, however xdist interleaves modules
 def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("releases") / "template"
     release(repo, OLD, old_release)
@@ -295,6 +295,7 @@ def test_every_update_path_keeps_owner_edits_and_brings_every_fix(releases, tmp_
 # One profile: its install, tests and audit are the lifecycle test's own; what
 # this adds (a stale lock flagged after an update, mended by `make lock`) does
 # not depend on the answers.
+@pytest.mark.slow(330)
 @pytest.mark.parametrize("profile", ["py312-apache-gitlab-slim"])
 def test_updated_project_passes_its_own_tests_and_audit(releases, tmp_path, monkeypatch, profile):
     """A real install: the lock check flags the lock NEWEST made stale, `make lock`
