@@ -30,8 +30,6 @@ from locks import parse_lock
 from profiles import DEFAULT_PYTHON
 from releases import made_from, release
 
-pytestmark = pytest.mark.xdist_group("backends")
-
 TAG = "2.1.0"
 OWNER_README_LINE = "Owned by the churn squad.\n"
 # Run a target on the project as installed, even after a test edits a lock.
