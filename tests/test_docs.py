@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 import docs_reference
+import durations
 from commands import TEMPLATE_ROOT
 from profiles import PROFILES
 
@@ -144,3 +145,28 @@ def test_the_gates_page_and_the_readme_name_every_gate_of_make_audit(rendered):
         ]
         assert named == [gate for gate in AUDIT_WORDS if gate in gates], (profile, line)
     assert sorted(documented) == sorted(every_gate) == sorted(AUDIT_WORDS)
+
+
+def test_the_test_time_table_lists_every_test_file():
+    page = (TEMPLATE_ROOT / "docs" / "maintaining.md").read_text()
+    section = page.split("## Test time", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"(?m)^\| `(test_\w+\.py)` \| \d+ \|$", section)
+    assert sorted(listed) == sorted(
+        path.name for path in (TEMPLATE_ROOT / "tests").glob("test_*.py")
+    )
+
+
+def test_durations_adds_each_files_setup_call_and_teardown(tmp_path, capsys):
+    log = tmp_path / "ci.log"
+    log.write_text(
+        "12.50s call     tests/test_a.py::test_one[x]@group\n"
+        "2.50s setup    tests/test_a.py::test_one[x]@group\n"
+        "1.00s teardown tests/test_b.py::test_two\n"
+        "0.40s call     tests/test_b.py::test_two\n"
+        "===== 2 passed in 20.00s =====\n"
+    )
+    assert durations.per_file(log.read_text()) == {"test_a.py": 15.0, "test_b.py": 1.4}
+    assert durations.main([str(log)]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("2 tests passed, pytest 20 s of wall time,\n16 s of test time")
+    assert "| `test_a.py` | 15 |\n| `test_b.py` | 1 |" in shown
