@@ -1,16 +1,22 @@
 """The scheduled update jobs, run as GitHub and GitLab run them, against a local origin.
 
-The `run:` scripts of the rendered `.github/workflows/template-update.yml`
-and the `script:` of the `template-update` job of `.gitlab-ci.yml` run with
-bash as the runners run them (`bash -e -o pipefail`), in the project as
-checked out, with a bare repository as `origin` (GitLab's https remote is
-redirected to it by git's `insteadOf`) and, for GitHub, a stand-in `gh` on
-PATH that records what it is asked to do. Releases come from the working tree.
+Each pipeline has two jobs: one runs `copier update` and holds nothing worth
+stealing, the other holds the write token and only applies the first one's
+patch with git, checks it and pushes it. Here each job runs in a checkout of
+its own (a fresh clone of a bare `origin`), with a runner temp folder of its
+own, its `run:` or `script:` steps run by bash as the runners run them
+(`bash -e -o pipefail`), and artifacts handed over as files. GitHub's `gh` is
+a stand-in that records what it is asked to do; GitLab's https remote is
+redirected to the bare origin by git's `insteadOf`. `make` and `copier` are
+stand-ins that record every call in the job that pushes, where neither may
+run. Releases come from the working tree.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -21,14 +27,39 @@ import yaml
 
 from commands import commit_all, git
 from profiles import answers
-from releases import made_from, release
+from releases import edit, made_from, release
 
-FAKE_GH = """#!/bin/sh
-echo "$@" >> "$GH_LOG"
+GITHUB_TOKEN = "ghs_not_a_real_token"
+GITLAB_TOKEN = "glpat-not-a-real-token"
+GITLAB_REMOTE = "https://template-update:{token}@gitlab.example/group/churn.git"
+RECORDER = """#!/bin/sh
+echo "$(basename "$0") $*" >> "$CALL_LOG"
 """
 HOOK = """#!/bin/sh
 echo "a hook from the release ran" >> "{marker}"
 """
+# What a hostile release runs wherever git lets it: it says in which job it
+# ran and what it could see, swaps the conflict check for one that passes, and
+# puts a folder of its own first on the PATH of the job's next steps.
+PAYLOAD = """#!/bin/sh
+echo "${{GITHUB_JOB:-}}${{CI_JOB_NAME:-}} $1" >> "{marker}"
+env > "{marker}.env.$$"
+[ -n "${{RUNNER_TEMP:-}}" ] && printf 'raise SystemExit(0)\\n' > "$RUNNER_TEMP/check_conflicts.py"
+[ -n "${{GITHUB_PATH:-}}" ] && echo "{marker}.bin" >> "$GITHUB_PATH"
+exit 0
+"""
+PLANTED_CONFIG = """[core]
+\trepositoryformatversion = 0
+\tfilemode = true
+\tbare = false
+\tfsmonitor = sh .git/payload.sh fsmonitor
+[filter "planted"]
+\tclean = "sh .git/payload.sh filter </dev/null >/dev/null; cat"
+\tsmudge = cat
+"""
+# Rendered as ".git" only in copier's own folder for the new release, and as
+# nothing (skipped) in the project: copier's commit there runs what it holds.
+IN_COPIERS_FOLDER = '{% if "new_copy" in _copier_conf.dst_path|string %}.git{% endif %}'
 
 
 @pytest.fixture
@@ -42,7 +73,7 @@ def gitlab_setting(tmp_path: Path) -> dict[str, Path]:
 
 
 def make_setting(tmp_path: Path, profile: str) -> dict[str, Path]:
-    """A template released once, a project made from it, its origin and a stand-in gh."""
+    """A template released once, a project made from it, its bare origin, stand-in tools."""
     template = tmp_path / "template"
     release(template, "1.0.0")
     project = made_from(template, tmp_path / "project", "1.0.0", answers(profile))
@@ -51,76 +82,134 @@ def make_setting(tmp_path: Path, profile: str) -> dict[str, Path]:
     git(origin, "config", "receive.advertisePushOptions", "true")
     git(project, "remote", "add", "origin", str(origin))
     git(project, "fetch", "--quiet", "origin")
-    # What `make install` would put in .venv: here, the template's own copier.
-    (project / ".venv" / "bin").mkdir(parents=True)
-    (project / ".venv" / "bin" / "copier").symlink_to(Path(sys.executable).with_name("copier"))
     tools = tmp_path / "bin"
     tools.mkdir()
-    (tools / "gh").write_text(FAKE_GH)
-    (tools / "gh").chmod(0o755)
+    for name in ("gh", "make", "copier"):
+        (tools / name).write_text(RECORDER)
+        (tools / name).chmod(0o755)
     return {"template": template, "project": project, "origin": origin, "bin": tools}
 
 
-def run_job(setting: dict[str, Path], run_number: int) -> tuple[int, str]:
-    """Run the job's steps after the install; return the first failing code (or 0) and output."""
-    project = setting["project"]
-    workflow = yaml.safe_load((project / ".github/workflows/template-update.yml").read_text())
-    steps = [step for step in workflow["jobs"]["update"]["steps"] if "run" in step]
-    runner_temp = project.parent / f"runner-{run_number}"
-    runner_temp.mkdir()
-    env = {
-        **os.environ,
-        "PATH": f"{setting['bin']}{os.pathsep}{os.environ['PATH']}",
-        "GH_LOG": str(project.parent / "gh.log"),
-        "RUNNER_TEMP": str(runner_temp),
-        "GITHUB_WORKSPACE": str(project),
-    }
-    output = ""
-    for step in steps:
-        if step["run"] == "make install":
-            continue
-        folder = step.get("working-directory", str(project))
-        folder = folder.replace("${{ runner.temp }}", str(runner_temp))
-        step_env = {**env, **{key: "ghs_not_a_real_token" for key in step.get("env", {})}}
-        done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step["run"]],
-            cwd=folder,
-            env=step_env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        output += done.stdout + done.stderr
-        if done.returncode != 0:
-            return done.returncode, output
-    return 0, output
+def checkout(setting: dict[str, Path], workspace: Path) -> None:
+    """What the checkout step leaves: a clone of origin's main; with `make install`, copier."""
+    git(workspace.parent, "clone", "--quiet", str(setting["origin"]), str(workspace))
 
 
-def run_gitlab_job(setting: dict[str, Path]) -> tuple[int, str]:
-    """The job's script, as one bash script, with GitLab's variables for a schedule."""
-    project = setting["project"]
-    job = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["template-update"]
-    redirect = project.parent / "gitconfig"
-    remote = "https://template-update:glpat-not-a-real-token@gitlab.example/group/churn.git"
-    redirect.write_text(f'[url "{setting["origin"]}"]\n\tinsteadOf = {remote}\n')
-    env = {
-        **os.environ,
-        "GIT_CONFIG_GLOBAL": str(redirect),
-        "CI_PROJECT_DIR": str(project),
-        "CI_DEFAULT_BRANCH": "main",
-        "CI_SERVER_HOST": "gitlab.example",
-        "CI_PROJECT_PATH": "group/churn",
-        "TEMPLATE_UPDATE_TOKEN": "glpat-not-a-real-token",
-    }
-    done = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", "\n".join(job["script"])],
-        cwd=project,
+def installed(workspace: Path) -> None:
+    """What `make install` would put in .venv: here, the template's own copier."""
+    (workspace / ".venv" / "bin").mkdir(parents=True)
+    (workspace / ".venv" / "bin" / "copier").symlink_to(Path(sys.executable).with_name("copier"))
+
+
+def bash(script: str, folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script],
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
-    return done.returncode, done.stdout + done.stderr
+
+
+def job_env(setting: dict[str, Path], folder: Path, **more: str) -> dict[str, str]:
+    """The runner's environment: no token, unless a step or a job's variables add one."""
+    env = {key: value for key, value in os.environ.items() if "TOKEN" not in key}
+    return {
+        **env,
+        "PATH": f"{setting['bin']}{os.pathsep}{env['PATH']}",
+        "CALL_LOG": str(folder / "calls.log"),
+        **more,
+    }
+
+
+def run_github(setting: dict[str, Path], run_number: int) -> tuple[int, str]:
+    """Run the workflow's jobs in order; return the first failing code (or 0) and the output."""
+    workflow = yaml.safe_load(
+        (setting["project"] / ".github/workflows/template-update.yml").read_text()
+    )
+    run = setting["project"].parent / f"run-{run_number}"
+    artifacts = run / "artifacts"
+    output = ""
+    for name, job in workflow["jobs"].items():
+        folder = run / name
+        temp, workspace = folder / "temp", folder / "workspace"
+        temp.mkdir(parents=True)
+        (folder / "github_path").touch()
+        env = job_env(
+            setting,
+            folder,
+            GITHUB_JOB=name,
+            GITHUB_PATH=str(folder / "github_path"),
+            RUNNER_TEMP=str(temp),
+            GITHUB_WORKSPACE=str(workspace),
+        )
+        for step in job["steps"]:
+            uses = step.get("uses", "").split("@")[0]
+            paths = {
+                key: str(value).replace("${{ runner.temp }}", str(temp))
+                for key, value in step.get("with", {}).items()
+            }
+            if uses == "actions/checkout":
+                checkout(setting, workspace)
+            elif uses == "actions/upload-artifact":
+                (artifacts / paths["name"]).mkdir(parents=True)
+                shutil.copy(paths["path"], artifacts / paths["name"])
+            elif uses == "actions/download-artifact":
+                shutil.copytree(artifacts / paths["name"], paths["path"])
+            elif step.get("run") == "make install":
+                installed(workspace)
+            elif "run" in step:
+                step_env = {**env, **{key: GITHUB_TOKEN for key in step.get("env", {})}}
+                cwd = step.get("working-directory", str(workspace))
+                cwd = cwd.replace("${{ runner.temp }}", str(temp))
+                done = bash(step["run"], Path(cwd), step_env)
+                output += done.stdout + done.stderr
+                if done.returncode != 0:
+                    return done.returncode, output
+    return 0, output
+
+
+def run_gitlab(setting: dict[str, Path]) -> tuple[int, str]:
+    """The two template-update jobs, as a schedule runs them, with GitLab's variables."""
+    project = setting["project"]
+    pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+    run = project.parent / "pipeline"
+    redirect = run / "gitconfig"
+    redirect.parent.mkdir()
+    redirect.write_text(
+        f'[url "{setting["origin"]}"]\n\tinsteadOf = {GITLAB_REMOTE.format(token=GITLAB_TOKEN)}\n'
+    )
+    variables = {
+        "CI_DEFAULT_BRANCH": "main",
+        "CI_SERVER_HOST": "gitlab.example",
+        "CI_PROJECT_PATH": "group/churn",
+        "CI_COMMIT_SHA": git(setting["origin"], "rev-parse", "main").strip(),
+    }
+    output, artifact = "", None
+    for name in ("template-update", "template-update-push"):
+        job = pipeline[name]
+        folder, workspace = run / name, run / name / "build"
+        workspace.mkdir(parents=True)
+        env = job_env(setting, folder, CI_JOB_NAME=name, CI_PROJECT_DIR=str(workspace))
+        env.update(variables)
+        if job.get("variables", {}).get("GIT_STRATEGY") != "none":
+            checkout(setting, workspace)
+            installed(workspace)
+        if artifact is not None:
+            shutil.copy(artifact, workspace)
+        if job.get("environment", {}).get("name") == "template-update":
+            # The token, and the remote that holds it, only where it is scoped.
+            env["TEMPLATE_UPDATE_TOKEN"] = GITLAB_TOKEN
+            env["GIT_CONFIG_GLOBAL"] = str(redirect)
+        script = [line for line in job["script"] if "apt-get" not in line]
+        done = bash("\n".join(script), workspace, env)
+        output += done.stdout + done.stderr
+        if done.returncode != 0:
+            return done.returncode, output
+        kept = job.get("artifacts", {}).get("paths", [])
+        artifact = workspace / kept[0] if kept else None
+    return 0, output
 
 
 def branches(origin: Path) -> dict[str, str]:
@@ -128,9 +217,11 @@ def branches(origin: Path) -> dict[str, str]:
     return dict(line.split() for line in listed.splitlines())
 
 
-def gh_calls(setting: dict[str, Path]) -> list[str]:
-    log = setting["project"].parent / "gh.log"
-    return log.read_text().splitlines() if log.exists() else []
+def calls(setting: dict[str, Path], tool: str) -> list[str]:
+    """Every call a stand-in recorded, in any job of any run."""
+    logs = setting["project"].parent.glob("**/calls.log")
+    lines = [line for log in logs for line in log.read_text().splitlines()]
+    return [line.split(" ", 1)[1] for line in lines if line.split(" ", 1)[0] == tool]
 
 
 def hooks_to(marker: Path) -> Callable[[Path], None]:
@@ -146,24 +237,86 @@ def hooks_to(marker: Path) -> Callable[[Path], None]:
     return plant
 
 
+def code_in_copiers_folder(marker: Path) -> Callable[[Path], None]:
+    """A release whose code git runs in copier's own folder: hooks, fsmonitor, a filter.
+
+    It also ships a conflict check that always passes and a `.gitattributes`
+    that names its filter, both of which reach the proposed branch.
+    """
+
+    def plant(repo: Path) -> None:
+        planted = repo / "template" / IN_COPIERS_FOLDER
+        (planted / "hooks").mkdir(parents=True)
+        (planted / "payload.sh").write_text(PAYLOAD.format(marker=marker))
+        (planted / "config").write_text(PLANTED_CONFIG)
+        for name in ("pre-commit", "commit-msg", "post-commit", "reference-transaction"):
+            (planted / "hooks" / name).write_text(f"#!/bin/sh\nsh .git/payload.sh {name}\n")
+            (planted / "hooks" / name).chmod(0o755)
+        (repo / "template" / ".gitattributes").write_text("* filter=planted\n")
+        (repo / "template/tools/check_conflicts.py").write_text("raise SystemExit(0)\n")
+
+    return plant
+
+
 def append_to_the_makefile(repo: Path) -> None:
     makefile = repo / "template" / "Makefile.jinja"
     makefile.write_text(makefile.read_text() + "# 1.1.0\n")
 
 
+def new_contact(repo: Path) -> None:
+    """A release that changes the line `our_contact` edits: a conflict."""
+    edit(
+        repo / "template/SECURITY.md.jinja",
+        "**{{ markdown(author_email) }}**",
+        "**<{{ markdown(author_email) }}>**",
+    )
+
+
+def our_contact(setting: dict[str, Path]) -> None:
+    project = setting["project"]
+    edit(project / "SECURITY.md", "**data-science@example.com**", "**us@example.org**")
+    commit_all(project, "Our contact")
+    git(project, "push", "--quiet", "origin", "main")
+
+
+def ran_in(marker: Path) -> set[str]:
+    """The jobs the release's payload ran in."""
+    return (
+        {line.split()[0] for line in marker.read_text().splitlines()} if marker.exists() else set()
+    )
+
+
+def what_it_saw(marker: Path) -> str:
+    return "".join(dump.read_text() for dump in marker.parent.glob(f"{marker.name}.env.*"))
+
+
+def test_the_job_that_runs_copier_can_write_nothing_and_holds_no_secret(setting):
+    workflow = yaml.safe_load(
+        (setting["project"] / ".github/workflows/template-update.yml").read_text()
+    )
+    update, propose = workflow["jobs"]["update"], workflow["jobs"]["propose"]
+    assert update["permissions"] == {"contents": "read"}
+    assert not re.search(r"secrets\.|github\.token", yaml.safe_dump(update))
+    assert propose["needs"] == "update"
+    assert propose["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert not any(
+        step.get("uses", "").startswith("actions/setup-python") for step in propose["steps"]
+    )
+
+
 def test_each_release_is_proposed_once_on_a_branch_never_overwritten(setting):
     template, origin = setting["template"], setting["origin"]
-    code, output = run_job(setting, 1)
+    code, output = run_github(setting, 1)
     assert code == 0, output
     assert "Already at the newest release" in output
     assert set(branches(origin)) == {"main"}
 
     release(template, "1.1.0", append_to_the_makefile)
-    code, output = run_job(setting, 2)
+    code, output = run_github(setting, 2)
     assert code == 0, output
     proposed = branches(origin)["template-update/1.1.0"]
     assert git(origin, "show", "template-update/1.1.0:Makefile").endswith("# 1.1.0\n")
-    [create] = [call for call in gh_calls(setting) if call.startswith("pr create")]
+    [create] = [call for call in calls(setting, "gh") if call.startswith("pr create")]
     assert "--head template-update/1.1.0" in create
     assert "--title Update from the template to 1.1.0" in create
 
@@ -183,70 +336,117 @@ def test_each_release_is_proposed_once_on_a_branch_never_overwritten(setting):
     git(clone, "push", "--quiet", "origin", "template-update/1.1.0")
     resolved = branches(origin)["template-update/1.1.0"]
     assert resolved != proposed
-    code, output = run_job(setting, 3)
+    code, output = run_github(setting, 3)
     assert code == 0, output
     assert "template-update/1.1.0 exists" in output
     assert branches(origin)["template-update/1.1.0"] == resolved
-    assert len([call for call in gh_calls(setting) if call.startswith("pr create")]) == 1
+    assert len([call for call in calls(setting, "gh") if call.startswith("pr create")]) == 1
+    assert calls(setting, "make") == calls(setting, "copier") == []
 
 
 def test_conflicts_fail_the_job_after_the_pull_request_is_open(setting):
-    project, template = setting["project"], setting["template"]
-    security = project / "SECURITY.md"
-    security.write_text(
-        security.read_text().replace("**data-science@example.com**", "**us@example.org**")
-    )
-    commit_all(project, "Our contact")
-    git(project, "push", "--quiet", "origin", "main")
-
-    def new_contact(repo: Path) -> None:
-        path = repo / "template/SECURITY.md.jinja"
-        path.write_text(
-            path.read_text().replace(
-                "**{{ markdown(author_email) }}**", "**<{{ markdown(author_email) }}>**"
-            )
-        )
-
-    release(template, "1.1.0", new_contact)
-    code, output = run_job(setting, 1)
+    our_contact(setting)
+    release(setting["template"], "1.1.0", new_contact)
+    code, output = run_github(setting, 1)
     assert code == 1
     assert "SECURITY.md:6: conflict marker" in output
     assert "template-update/1.1.0" in branches(setting["origin"])
-    assert any(call.startswith("pr create") for call in gh_calls(setting))
+    assert any(call.startswith("pr create") for call in calls(setting, "gh"))
 
 
-def test_a_release_cannot_run_code_in_the_job(setting, tmp_path):
-    """A release that renders a git hook fails the update; nothing is pushed or run."""
+def test_a_release_that_renders_a_git_hook_fails_the_update(setting, tmp_path):
+    """Into the project's own .git it cannot write: the update fails, nothing is pushed or run."""
     marker = tmp_path / "hook-ran"
 
     release(setting["template"], "1.1.0", hooks_to(marker))
-    code, output = run_job(setting, 1)
+    code, output = run_github(setting, 1)
     assert code != 0
     assert "File exists" in output and "/update/.git" in output  # copier could not write there
     assert set(branches(setting["origin"])) == {"main"}
     assert not marker.exists()
-    assert gh_calls(setting) == []
-    # The checkout the job started from is untouched.
-    assert not (setting["project"] / ".git" / "hooks" / "post-checkout").exists()
-    assert git(setting["project"], "status", "--porcelain") == ""
+    assert calls(setting, "gh") == []
 
 
-def test_the_gitlab_job_proposes_a_release_once_and_runs_none_of_it(gitlab_setting, tmp_path):
+def test_code_a_release_runs_in_copiers_folder_never_reaches_the_token(setting, tmp_path):
+    """A conditional `.git` runs in the update job, which holds nothing; not where the token is."""
+    marker = tmp_path / "payload-ran"
+    our_contact(setting)
+    release(setting["template"], "1.1.0", new_contact, code_in_copiers_folder(marker))
+    code, output = run_github(setting, 1)
+
+    # The attack is real: git ran the release's code in copier's folder...
+    assert ran_in(marker) == {"update"}, output
+    # ...where there was no token to take and no write permission to use.
+    seen = what_it_saw(marker)
+    assert "GH_TOKEN" not in seen and GITHUB_TOKEN not in seen
+    # Today's conflict check, not the one the release swapped in, fails the job.
+    assert code == 1, output
+    assert "SECURITY.md:6: conflict marker" in output
+    # The job that holds the token ran none of it, and no copier or make; the
+    # PATH of its steps is its own.
+    assert calls(setting, "make") == calls(setting, "copier") == []
+    assert (setting["project"].parent / "run-1/propose/github_path").read_text() == ""
+    # What was pushed is the patch: the release's files, never a .git folder.
+    pushed = git(setting["origin"], "ls-tree", "-r", "--name-only", "template-update/1.1.0")
+    assert git(setting["origin"], "show", "template-update/1.1.0:Makefile") == git(
+        setting["origin"], "show", "main:Makefile"
+    )
+    assert ".gitattributes" in pushed.split()
+    assert not any(part == ".git" for name in pushed.split() for part in name.split("/"))
+
+
+def test_a_patch_that_reaches_into_git_is_refused_where_the_token_is(setting, tmp_path):
+    """Whatever the update job hands on, git apply writes nothing outside the tree."""
+    release(setting["template"], "1.1.0", append_to_the_makefile)
+    workflow = setting["project"] / ".github/workflows/template-update.yml"
+    hostile = (
+        "diff --git a/.git/hooks/pre-push b/.git/hooks/pre-push\n"
+        "new file mode 100755\n--- /dev/null\n+++ b/.git/hooks/pre-push\n"
+        "@@ -0,0 +1,2 @@\n+#!/bin/sh\n+touch " + str(tmp_path / "pushed-hook-ran") + "\n"
+    )
+    # The update job, taken over, hands on a patch of its own.
+    edit(
+        workflow,
+        '> "$RUNNER_TEMP/proposal/update.patch"',
+        '> "$RUNNER_TEMP/proposal/update.patch"\n'
+        f"          printf '%b' {hostile!r} >> \"$RUNNER_TEMP/proposal/update.patch\"",
+    )
+    commit_all(setting["project"], "A job taken over")
+    git(setting["project"], "push", "--quiet", "origin", "main")
+    code, output = run_github(setting, 1)
+    assert code != 0
+    assert "invalid path '.git/hooks/pre-push'" in output
+    assert set(branches(setting["origin"])) == {"main"}
+    assert not (tmp_path / "pushed-hook-ran").exists()
+
+
+def test_the_gitlab_jobs_propose_a_release_once_and_run_none_of_it(gitlab_setting, tmp_path):
     template, origin = gitlab_setting["template"], gitlab_setting["origin"]
+    pipeline = yaml.safe_load((gitlab_setting["project"] / ".gitlab-ci.yml").read_text())
+    update, push = pipeline["template-update"], pipeline["template-update-push"]
+    assert "environment" not in update  # so the token, scoped to it, is not there
+    assert push["environment"]["name"] == "template-update"
+    assert push["before_script"] == []  # no install where the token is
+    assert push["variables"]["GIT_STRATEGY"] == "none"
+
     release(template, "1.1.0", append_to_the_makefile)
-    git(gitlab_setting["project"], "fetch", "--quiet", "origin")
-    code, output = run_gitlab_job(gitlab_setting)
+    code, output = run_gitlab(gitlab_setting)
     assert code == 0, output
     proposed = branches(origin)["template-update/1.1.0"]
     assert git(origin, "show", "template-update/1.1.0:Makefile").endswith("# 1.1.0\n")
-    code, output = run_gitlab_job(gitlab_setting)  # the branch exists: left as it is
+    shutil.rmtree(gitlab_setting["project"].parent / "pipeline")
+    code, output = run_gitlab(gitlab_setting)  # the branch exists: left as it is
     assert code == 0, output
+    assert "template-update/1.1.0 exists" in output
     assert branches(origin)["template-update/1.1.0"] == proposed
 
-    marker = tmp_path / "hook-ran"
-
-    release(template, "1.2.0", hooks_to(marker))
-    code, output = run_gitlab_job(gitlab_setting)
-    assert code != 0
-    assert "template-update/1.2.0" not in branches(origin)
-    assert not marker.exists()
+    marker = tmp_path / "payload-ran"
+    our_contact(gitlab_setting)
+    release(template, "1.2.0", new_contact, code_in_copiers_folder(marker))
+    shutil.rmtree(gitlab_setting["project"].parent / "pipeline")
+    code, output = run_gitlab(gitlab_setting)
+    assert ran_in(marker) == {"template-update"}, output
+    assert GITLAB_TOKEN not in what_it_saw(marker)
+    assert calls(gitlab_setting, "make") == calls(gitlab_setting, "copier") == []
+    assert code == 1, output
+    assert "SECURITY.md:6: conflict marker" in output
