@@ -63,11 +63,14 @@ def test_github_workflows_are_pinned_and_least_privilege(rendered, profile):
         assert workflow["permissions"] == {}, name
         assert "concurrency" in workflow, name
         for job_name, job in workflow["jobs"].items():
-            if name == "template-update.yml":
+            if name == "template-update.yml" and job_name == "propose":
                 # The one job that writes: never on code from a pull request,
-                # and only where the owner opted in.
+                # and only after the update job, where the owner opted in.
                 assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
                 assert set(triggers) == {"schedule", "workflow_dispatch"}
+                assert job["needs"] == "update"
+            elif name == "template-update.yml":
+                assert job["permissions"] == {"contents": "read"}, (name, job_name)
                 assert job["if"] == "vars.TEMPLATE_UPDATES == 'true'"
             else:
                 assert job["permissions"] == {"contents": "read"}, (name, job_name)
@@ -140,6 +143,40 @@ def test_gitlab_pipeline_pins_images_and_runs_the_same_gates(rendered, profile):
     assert skipped.returncode == 0, skipped.stderr
     assert "safety: skipped: SAFETY_API_KEY is not set" in skipped.stdout
     assert pipeline["sbom"]["artifacts"]["paths"] == ["build/sbom/"]
+    assert "SAFETY_API_KEY" not in json.dumps(pipeline["variables"])
+
+
+@GITLAB
+def test_gitlab_secrets_reach_only_the_job_and_step_that_use_them(rendered, profile, tmp_path):
+    """Each secret is scoped to one job's environment, and the installs never see it."""
+    project = rendered(profile)
+    pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+    environments = {
+        name: job["environment"]["name"]
+        for name, job in pipeline.items()
+        if isinstance(job, dict) and "environment" in job
+    }
+    assert environments == {"safety": "safety", "template-update-push": "template-update"}
+    assert all(pipeline[name]["environment"]["action"] == "prepare" for name in environments)
+    # The install every job runs first, run for real with both secrets set:
+    # apt-get and make (which runs pip and the project's build) see neither.
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    for tool in ("apt-get", "make"):
+        (stubs / tool).write_text(f'#!/bin/sh\nenv > "{tmp_path}/{tool}.$$"\n')
+        (stubs / tool).chmod(0o755)
+    secrets = {"SAFETY_API_KEY": "planted-safety-key", "TEMPLATE_UPDATE_TOKEN": "planted-token"}
+    done = subprocess.run(
+        ["sh", "-e", "-c", "\n".join(pipeline["default"]["before_script"])],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **secrets, "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}"},
+    )
+    assert done.returncode == 0, done.stderr
+    seen = [dump.read_text() for dump in tmp_path.glob("*.*")]
+    assert len(seen) == 3  # apt-get twice, make once
+    assert not [value for value in secrets.values() for env in seen if value in env]
     assert "SAFETY_API_KEY" not in json.dumps(pipeline["variables"])
 
 
