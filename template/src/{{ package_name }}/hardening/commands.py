@@ -1,4 +1,4 @@
-"""The command line's hardening commands: decrypt, verify-model, rotate-keys.
+"""The command line's hardening commands: decrypt, verify-model, rotate-keys, reseal.
 
 ``__main__.py`` (the project's) adds these to its own subcommands with
 :func:`add_commands`. Each returns an exit code; a failure raises, and
@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .datafiles import read_bytes, rotate
-from .model_store import verified_bytes
+from .datafiles import read_bytes, reseal, rotate
+from .model_store import resign, verified_bytes
 from .settings import HardenedSettings
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,13 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     )
     rotate_keys.set_defaults(handler=rotate_keys_command, failure="Rotation stopped")
 
+    reseal_files = commands.add_parser(
+        "reseal",
+        help="seal data files and sign models in the current format, once after an "
+        "update that changed it (`make reseal`); old files are taken only if they verify",
+    )
+    reseal_files.set_defaults(handler=reseal_command, failure="Re-seal stopped")
+
 
 def decrypt_command(args: argparse.Namespace, settings: HardenedSettings) -> int:
     plaintext = read_bytes(args.file, settings.data_keys())
@@ -61,5 +68,18 @@ def rotate_keys_command(args: argparse.Namespace, settings: HardenedSettings) ->
         "Re-encrypted %d data files under DATA_ENCRYPTION_KEY; "
         "DATA_ENCRYPTION_PREVIOUS_KEYS can now be emptied",
         len(rotated),
+    )
+    return 0
+
+
+def reseal_command(args: argparse.Namespace, settings: HardenedSettings) -> int:
+    # Each checks all its files before it replaces any; run again after a fix.
+    sealed = reseal(args.paths.data_folders, settings.data_keys())
+    models = args.paths.models
+    signed = resign(models, settings.signing_key()) if models.is_dir() else []
+    log.info(
+        "Sealed %d data files and signed %d models in the current format",
+        len(sealed),
+        len(signed),
     )
     return 0

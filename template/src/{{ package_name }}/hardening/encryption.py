@@ -2,10 +2,15 @@
 
 A file encrypted here is ``HEADER || AES-256-GCM(ciphertext || tag)``. The
 header is ``b"HDSENC"``, a format version, the 8-byte id of the key and the
-12-byte random nonce. GCM authenticates the header and the file's name along
-with the data, so a flipped byte, a truncated file, a file sealed under
-another key or one renamed into another file's place is refused before a
-byte of plaintext is returned.
+12-byte random nonce. GCM authenticates the header and the file's place (its
+path below the project's data folder, given by the caller) along with the
+data, so a flipped byte, a truncated file, a file sealed under another key or
+one renamed or moved into another file's place is refused before a byte of
+plaintext is returned.
+
+Format 1 bound the file's base name only. Its files are refused, except by
+:func:`decrypt_format_1`, which the one-off re-seal (``make reseal``) uses to
+open a file whose format-1 seal verifies and seal it again in this format.
 
 Keys are 32 random bytes written as URL-safe base64 (``make keygen``). The
 key id is an HMAC of the key, so it says which key sealed a file without
@@ -29,7 +34,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAGIC = b"HDSENC"
-VERSION = 1
+VERSION = 2
+FORMAT_1 = 1  # bound the base name only; opened by the re-seal alone
+# What to run once after the update that brought format 2 (models too).
+RESEAL = f"`make reseal` (python -m {__name__.split('.', 1)[0]} reseal)"
 KEY_BYTES = 32
 KEY_ID_BYTES = 8
 NONCE_BYTES = 12
@@ -101,18 +109,42 @@ def is_encrypted(blob: bytes) -> bool:
 
 
 def encrypt(plaintext: bytes, key: bytes, name: str) -> bytes:
-    """Seal ``plaintext`` for the file called ``name`` under ``key``."""
+    """Seal ``plaintext`` for the file at ``name`` (its place, such as ``processed/train.csv``)."""
     header = MAGIC + bytes([VERSION]) + key_id(key) + secrets.token_bytes(NONCE_BYTES)
     nonce = header[-NONCE_BYTES:]
     return header + AESGCM(key).encrypt(nonce, plaintext, _associated(header, name))
 
 
-def decrypt(blob: bytes, keys: DataKeys, name: str, label: str) -> bytes:
-    """Open a file sealed by :func:`encrypt`; ``label`` names it in errors."""
+def version_of(blob: bytes) -> int | None:
+    """The format version of an encrypted file, ``None`` if it is none or truncated."""
     if len(blob) < HEADER_BYTES + TAG_BYTES or not is_encrypted(blob):
+        return None
+    return blob[len(MAGIC)]
+
+
+def decrypt(blob: bytes, keys: DataKeys, name: str, label: str) -> bytes:
+    """Open a file sealed by :func:`encrypt` for ``name``; ``label`` names it in errors."""
+    version = version_of(blob)
+    if version is None:
         raise DecryptionError(f"{label}: not an encrypted data file, or truncated")
-    if blob[len(MAGIC)] != VERSION:
-        raise DecryptionError(f"{label}: encrypted in format {blob[len(MAGIC)]}, not {VERSION}")
+    if version == FORMAT_1:
+        raise DecryptionError(
+            f"{label}: sealed in format 1, which binds the file's name but not its folder; "
+            f"run {RESEAL} once to seal the data files in format {VERSION}"
+        )
+    if version != VERSION:
+        raise DecryptionError(f"{label}: encrypted in format {version}, not {VERSION}")
+    return _open(blob, keys, name, label)
+
+
+def decrypt_format_1(blob: bytes, keys: DataKeys, base_name: str, label: str) -> bytes:
+    """Open a format-1 file, whose seal covers its base name only: for the re-seal alone."""
+    if version_of(blob) != FORMAT_1:
+        raise DecryptionError(f"{label}: not a data file sealed in format 1, or truncated")
+    return _open(blob, keys, base_name, label)
+
+
+def _open(blob: bytes, keys: DataKeys, name: str, label: str) -> bytes:
     header = blob[:HEADER_BYTES]
     key = keys.readable().get(header[len(MAGIC) + 1 : len(MAGIC) + 1 + KEY_ID_BYTES])
     if key is None:
@@ -126,12 +158,15 @@ def decrypt(blob: bytes, keys: DataKeys, name: str, label: str) -> bytes:
         )
     except InvalidTag:
         raise DecryptionError(
-            f"{label}: altered, truncated or renamed since it was encrypted; refusing it"
+            f"{label}: altered, truncated, renamed or moved since it was encrypted; refusing it"
         ) from None
 
 
 def _associated(header: bytes, name: str) -> bytes:
-    # The name binds a file to its place: train.csv cannot stand in for test.csv.
+    # The header is fixed-length, so header + name reads back one way only.
+    # The name binds a file to its place: processed/train.csv cannot stand in
+    # for processed/test.csv, nor for interim/train.csv. The header carries the
+    # version, so a file cannot be presented as another format either.
     return header + name.encode("utf-8")
 
 

@@ -5,11 +5,16 @@ of types instead of running pickle's arbitrary code. Beside each model file
 lies one of two side files, checked against the exact bytes about to be read,
 before any of them are parsed:
 
-- with ``MODEL_SIGNING_KEY`` set, ``<name>.hmac``: an HMAC-SHA256 of the
-  model under that key. Only someone holding the key can make a pair that
-  passes, so a model and side file copied from another project, or written
-  by anyone who can write to ``models/`` but cannot read the key, is refused.
-  With a key set, a model that is not signed is refused too.
+- with ``MODEL_SIGNING_KEY`` set, ``<name>.hmac``: an HMAC-SHA256 under that
+  key of the format label, the model's place (its path below the project's
+  models folder, such as ``model.skops`` or ``candidates/model.skops``) and
+  its bytes. Only someone holding the key can make a pair that passes, so a
+  model and side file copied from another project, written by anyone who can
+  write to ``models/`` but cannot read the key, or signed by this project as
+  another model and renamed or moved into this one's place, is refused.
+  With a key set, a model that is not signed is refused too. An older model
+  signed for the same place is not told apart (the ``runs`` table records
+  each run's model SHA-256).
 - without a key, ``<name>.sha256`` in ``sha256sum`` format (``sha256sum -c``
   checks it too). It catches a damaged or half-replaced file; anyone who can
   replace the model can replace its checksum as well.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,9 +32,14 @@ from pathlib import Path
 import skops.io as sio
 from sklearn.pipeline import Pipeline
 
-from .encryption import write_atomically
+from .encryption import RESEAL, write_atomically
 
-HMAC_FORMAT = "hmac-sha256"
+# The side file's first field. The signed message starts with it, so a
+# signature made for one format is refused when presented as another.
+HMAC_FORMAT = "hmac-sha256-v2"
+# Format 1 signed the model's bytes alone; only the re-seal reads it.
+FORMAT_1 = "hmac-sha256"
+MODELS_FOLDER = "models"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -49,7 +60,26 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"model-signing-key-id", hashlib.sha256).hexdigest()[:16]
 
 
-def sign(payload: bytes, key: bytes) -> str:
+def signed_name(path: Path) -> str:
+    """The place a model is signed for: its path below the nearest folder named ``models``."""
+    absolute = Path(os.path.abspath(path))  # as named: a symlinked folder is not followed
+    for folder in absolute.parents:
+        if folder.name == MODELS_FOLDER:
+            return absolute.relative_to(folder).as_posix()
+    raise ModelIntegrityError(
+        f"{path.name}: not under a folder named {MODELS_FOLDER}/; a signed model is "
+        f"signed for its path below the project's {MODELS_FOLDER}/ folder"
+    )
+
+
+def sign(payload: bytes, key: bytes, name: str) -> str:
+    """The HMAC of the format, the model's place ``name`` and its bytes."""
+    # NUL cannot occur in a path, and the label is fixed: one way to read it back.
+    message = b"\0".join([HMAC_FORMAT.encode(), name.encode("utf-8"), payload])
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _sign_format_1(payload: bytes, key: bytes) -> str:
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
@@ -57,16 +87,21 @@ def save_model(model: Pipeline, path: Path, signing_key: bytes | None = None) ->
     """Write ``model`` with its side file (signed with a key); return its SHA-256."""
     payload = sio.dumps(model)
     digest = hashlib.sha256(payload).hexdigest()
+    # Known before anything is written: a model outside models/ writes nothing.
+    line = _signature_line(path, payload, signing_key) if signing_key is not None else ""
     # The model first: a crash between the two leaves a pair that fails to load.
     write_atomically(path, payload)
     if signing_key is not None:
-        line = f"{HMAC_FORMAT} {key_id(signing_key)} {sign(payload, signing_key)}  {path.name}\n"
         write_atomically(signature_path(path), line.encode("utf-8"))
         checksum_path(path).unlink(missing_ok=True)
     else:
         write_atomically(checksum_path(path), f"{digest}  {path.name}\n".encode())
         signature_path(path).unlink(missing_ok=True)
     return digest
+
+
+def _signature_line(path: Path, payload: bytes, key: bytes) -> str:
+    return f"{HMAC_FORMAT} {key_id(key)} {sign(payload, key, signed_name(path))}  {path.name}\n"
 
 
 def recorded_digest(model_path: Path) -> str:
@@ -95,7 +130,7 @@ def _side_file_fields(side: Path) -> list[str]:
         raise ModelIntegrityError(f"{side.name}: not a text file") from None
 
 
-def _check_signature(path: Path, payload: bytes, key: bytes) -> None:
+def _check_signature(path: Path, payload: bytes, key: bytes, *, format_1: bool = False) -> None:
     side = signature_path(path)
     if not side.is_file():
         raise ModelIntegrityError(
@@ -103,17 +138,54 @@ def _check_signature(path: Path, payload: bytes, key: bytes) -> None:
             "set; refusing a model that anyone could have written"
         )
     fields = _side_file_fields(side)
-    if len(fields) != 4 or fields[0] != HMAC_FORMAT or fields[3] != path.name:
+    if len(fields) == 4 and fields[0] == FORMAT_1 and fields[3] == path.name and not format_1:
+        raise ModelIntegrityError(
+            f"{path.name}: signed in the old format ({FORMAT_1}), whose signature does not "
+            f"cover the model's name; run {RESEAL} once to sign it in format {HMAC_FORMAT}"
+        )
+    label = FORMAT_1 if format_1 and fields[:1] == [FORMAT_1] else HMAC_FORMAT
+    if len(fields) != 4 or fields[0] != label or fields[3] != path.name:
         raise ModelIntegrityError(f"{side.name}: not a signature line for {path.name}")
     # Compared as bytes: compare_digest refuses str with non-ASCII characters.
     if not hmac.compare_digest(fields[1].encode(), key_id(key).encode()):
         raise ModelIntegrityError(
             f"{path.name}: signed with another key than MODEL_SIGNING_KEY; refusing it"
         )
-    if not hmac.compare_digest(sign(payload, key).encode(), fields[2].encode()):
+    if label == FORMAT_1:
+        expected = _sign_format_1(payload, key)
+    else:
+        expected = sign(payload, key, signed_name(path))
+    if not hmac.compare_digest(expected.encode(), fields[2].encode()):
         raise ModelIntegrityError(
-            f"{path.name}: its signature does not match; the file was altered or replaced"
+            f"{path.name}: its signature does not match; the file was altered, replaced, "
+            "or signed as another model"
         )
+
+
+def resign(folder: Path, key: bytes | None) -> list[Path]:
+    """Sign every signed model under ``folder`` again, in this format; return the models.
+
+    The one-off upgrade from format 1, which signed a model's bytes alone: a
+    format-1 signature is taken only if it verifies (so the bytes are the ones
+    signed), then the model is signed for its place. Every model is checked
+    before any side file is replaced, so one that fails changes nothing.
+    """
+    sides = sorted(folder.rglob("*.hmac"))
+    models = [side.with_name(side.name.removesuffix(".hmac")) for side in sides]
+    if key is None:
+        if models:
+            raise ModelIntegrityError(
+                f"{models[0].name}: signed, and MODEL_SIGNING_KEY is not set; set it to re-sign"
+            )
+        return []
+    checked = []
+    for model in models:
+        payload = model.read_bytes()
+        _check_signature(model, payload, key, format_1=True)
+        checked.append((model, payload))
+    for model, payload in checked:
+        write_atomically(signature_path(model), _signature_line(model, payload, key).encode())
+    return models
 
 
 def verified_bytes(path: Path, signing_key: bytes | None = None) -> bytes:
