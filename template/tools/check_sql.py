@@ -1,31 +1,37 @@
-"""Fail on SQL text built from strings: `make audit-code` runs it after bandit.
+"""Fail on SQL text built from strings: `make audit-code` runs it after ruff.
 
 Usage: ``python tools/check_sql.py [FOLDER_OR_FILE ...]`` (default: ``src``)
 
-bandit (B608) and ruff (S608) flag a query written as one f-string, ``%``,
-``.format()`` or ``+`` expression that looks like SQL, but not one assembled
-in steps (``sql += label``) and then passed on. Two rules close most of that
-gap:
+ruff carries the main rule: ``pyproject.toml`` bans (TID251) the entry
+points that run SQL text, ``sqlalchemy.text``, ``TextClause``,
+``literal_column``, ``DDL``, ``pandas.read_sql*`` and the drivers
+(``sqlite3``, ``psycopg``, ``psycopg2``), however the query was made and
+wherever it comes from; S608 flags a query written as one string expression.
+A ban sees imported names only. This check covers what it cannot:
 
-1. **SQL-making functions take literals.** ``text``, ``TextClause``,
-   ``literal_column``, ``column(..., is_literal=True)``, ``DDL``,
-   ``CheckConstraint``, ``Computed`` (from sqlalchemy), ``SQL`` (from
-   psycopg), and the methods ``exec_driver_sql``, ``executescript``,
-   ``prefix_with``, ``suffix_with``, ``with_hint`` must be given a string
-   literal, a choice of literals, or a name that is only ever bound, anywhere
-   in the module, to a string literal (``QUERY = "SELECT ..."``). Anything
-   else fails, and so does reaching them another way: an alias, ``partial``,
-   ``getattr``, ``attrgetter``, ``methodcaller``.
-2. **No built string reaches execute.** ``execute``, ``executemany``,
+1. **SQL-making functions and methods take literals.** ``text`` and the
+   others above (reached through a path ruff does not list, such as a
+   dialect module), ``column(..., is_literal=True)``, ``CheckConstraint``,
+   ``Computed``, ``quoted_name``, psycopg's ``SQL``, psycopg2's ``AsIs``,
+   and the methods ``exec_driver_sql``, ``executescript``, ``prefix_with``,
+   ``suffix_with``, ``with_hint`` must be given a string literal, a choice of
+   literals, or a name that is only ever bound, anywhere in the module, to a
+   string literal (``QUERY = "SELECT ..."``). Anything else fails, from any
+   module, and so does reaching them by a name in a string: an alias,
+   ``partial``, ``getattr``, ``attrgetter``, ``methodcaller``.
+2. **The driver is not reached.** ``raw_connection()``, ``cursor()``,
+   ``.driver_connection`` and ``.dbapi_connection`` hand out the driver,
+   which runs any string: they fail wherever they are used.
+3. **No built string reaches execute.** ``execute``, ``executemany``,
    ``read_sql`` and ``read_sql_query`` must not be given, as their statement,
    a string built at run time: an f-string, ``+`` or ``%`` with a string, a
    string method, a helper of the module that returns one, or a name, item
-   or attribute bound to one anywhere in the module.
+   or attribute bound to one anywhere in the module. This rule follows
+   strings within one module only; SQLAlchemy's ``execute`` refuses a plain
+   string at run time, and rules 1 and 2 and the ban close the other ways.
 
-Rule 1 is strict: a value can only be a literal. Rule 2 follows strings
-within a module and cannot see one handed in as a parameter or imported
-from another module; keep queries as SQLAlchemy statements (``select``,
-``insert``, bound values) and it has nothing to follow.
+Not followed: ``exec``/``eval``, a function reached through another module's
+helpers, and code outside the folders given (``make audit-code``: ``src``).
 """
 
 from __future__ import annotations
@@ -67,6 +73,9 @@ SQL_KEYWORDS = {"text", "sql", "sqltext", "statement", "operation", "sql_script"
 EXECUTES = {"execute", "executemany", "read_sql", "read_sql_query"}
 # duckdb.sql, spark.sql, polars.read_database, psycopg2.extras helpers.
 EXECUTES |= {"sql", "read_database", "execute_values", "execute_batch", "copy_expert"}
+# Calls and attributes that hand out the driver, whose cursor runs any string.
+DRIVER_CALLS = {"raw_connection", "cursor"}
+DRIVER_ATTRIBUTES = {"driver_connection", "dbapi_connection"}
 # Functions that make one string of their string arguments.
 COMBINERS = {"str", "add", "concat", "mod", "dedent", "indent", "sub"}
 # Functions that reach an attribute by a name given as a string.
@@ -437,6 +446,8 @@ def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
             and root_name(node.args[0]) in module.sql_modules
         ):
             yield node.lineno, "getattr() reaches into a SQL package by a name not written out"
+        if called_name(node) in DRIVER_CALLS:
+            yield node.lineno, f"{called_name(node)}() reaches the driver, which runs any string"
         if called_name(node) == "compiles":
             yield node.lineno, "compiles() makes SQL by hand, which this check cannot follow"
         if isinstance(node.func, ast.Call) and called_name(node.func) == "type":
@@ -456,6 +467,9 @@ def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
         ):
             yield node.lineno, "a SQL clause is changed after it was made"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in DRIVER_ATTRIBUTES:
+            yield node.lineno, f"{node.attr} reaches the driver, which runs any string"
     for node in ast.walk(tree):
         # vars(sa)["text"], sa.__dict__["text"]: a function reached by its name.
         key = getattr(node, "slice", None)
