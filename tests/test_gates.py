@@ -415,6 +415,22 @@ def test_a_query_built_in_one_module_and_run_in_another_fails_the_gate(project, 
     assert f"TID251 `{banned}" in linted.stdout
 
 
+def test_a_nested_ruff_config_cannot_lift_the_sql_ban(project):
+    """A ruff.toml beside the code replaces pyproject.toml's settings there, ban included."""
+    package = project / "src" / package_of(project)
+    (package / "builder.py").write_text(BUILDER)
+    imports, call = TWO_MODULE_RUNNERS["pandas.read_sql"]
+    (package / "report.py").write_text(
+        imports + "from sqlalchemy import Connection\n\nfrom .builder import by_label\n\n\n"
+        "def runs_labelled(connection: Connection, label: str) -> pd.DataFrame:\n"
+        f"    return {call}\n"
+    )
+    (package / "ruff.toml").write_text('[lint]\nselect = ["E"]\n')
+    audited = gate(project, "audit-code")
+    assert audited.returncode != 0
+    assert "report.py:8:12: TID251 `pandas.read_sql` is banned" in audited.stdout
+
+
 def test_a_waiver_of_the_sql_ban_is_listed_by_the_gate(project):
     """A `# noqa: TID251`, a bare `# noqa` or a per-file-ignore passes, but in the open."""
     package = project / "src" / package_of(project)
