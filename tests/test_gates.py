@@ -271,6 +271,71 @@ def test_a_notebook_that_raises_fails_the_project_tests(project):
     assert "planted in a scratch notebook" in done.stdout
 
 
+# Scratch notebooks that show a secret setting, each in its own way, and what
+# the project's notebook test must report: the setting and the form, never
+# the value. Every secret setting, and the token in the encodings the log
+# redaction masks, plus reversed and spaced out.
+NOTEBOOK_LEAKS = {
+    "database-url": ("DATABASE_URL (as shown)", "print(s.database_url.get_secret_value())"),
+    "data-key": ("DATA_ENCRYPTION_KEY (as shown)", "s.data_encryption_key.get_secret_value()"),
+    "previous-keys": (
+        "DATA_ENCRYPTION_PREVIOUS_KEYS (as shown)",
+        "print(s.data_encryption_previous_keys.get_secret_value())",
+    ),
+    "signing-key": (
+        "MODEL_SIGNING_KEY (as shown)",
+        "print(s.model_signing_key.get_secret_value())",
+    ),
+    "webhook-url": (
+        "METRICS_WEBHOOK_URL (as shown)",
+        "print(s.metrics_webhook_url.get_secret_value())",
+    ),
+    "token": ("METRICS_WEBHOOK_TOKEN (as shown)", "print(token)"),
+    "token-reversed": ("METRICS_WEBHOOK_TOKEN (backwards)", "print(token[::-1])"),
+    "token-spaced": ("METRICS_WEBHOOK_TOKEN (without whitespace)", "print(' '.join(token))"),
+    "token-base64": ("METRICS_WEBHOOK_TOKEN (as shown)", "base64.b64encode(token.encode())"),
+    "token-url-encoded": (
+        "METRICS_WEBHOOK_TOKEN (as shown)",
+        "print(''.join(f'%{b:02X}' for b in token.encode()))",
+    ),
+    "token-hex": ("METRICS_WEBHOOK_TOKEN (as shown)", "print(token.encode().hex())"),
+    "key-hex": (
+        "DATA_ENCRYPTION_KEY (as shown)",
+        "print(base64.urlsafe_b64decode(s.data_encryption_key.get_secret_value()).hex())",
+    ),
+}
+
+
+def test_a_notebook_that_shows_a_secret_fails_the_project_tests(project):
+    """Each secret setting the settings declare, and the token however it is spelled."""
+    [example] = (project / "notebooks").glob("*.ipynb")
+    content = json.loads(example.read_text())
+    setup = (
+        f"import base64\nfrom {package_of(project)}.config import Settings\n\n"
+        "s = Settings.load(_env_file='../.env')\n"
+        "token = s.metrics_webhook_token.get_secret_value()\n"
+    )
+    for name, (_, code) in NOTEBOOK_LEAKS.items():
+        content["cells"] = [
+            {
+                "cell_type": "code",
+                "id": "planted",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": [setup + code],
+            }
+        ]
+        (project / "notebooks" / f"leak-{name}.ipynb").write_text(json.dumps(content))
+    done = run_in(project, ".venv/bin/pytest", "-p", "no:randomly", "tests/test_notebooks_run.py")
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert f"{len(NOTEBOOK_LEAKS)} failed, 1 passed" in done.stdout  # the example passes
+    for name, (reported, _) in NOTEBOOK_LEAKS.items():
+        found = rf"leak-{name}\.ipynb shows secret settings: [^\n]*{re.escape(reported)}"
+        assert re.search(found, done.stdout), name
+    assert "canary-5ecret" not in done.stdout  # the report names settings, never values
+
+
 def test_docker_build_refuses_a_wheel_that_reaches_past_what_git_tracks(project):
     """A committed build setting that pulls the ignored .env into the package."""
     env_file = project / ".env"
