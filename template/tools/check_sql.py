@@ -19,9 +19,11 @@ A ban sees imported names only. This check covers what it cannot:
    string literal (``QUERY = "SELECT ..."``). Anything else fails, from any
    module, and so does reaching them by a name in a string: an alias,
    ``partial``, ``getattr``, ``attrgetter``, ``methodcaller``.
-2. **The driver is not reached.** ``raw_connection()``, ``cursor()``,
+2. **Nothing goes round the ban.** ``raw_connection()``, ``cursor()``,
    ``.driver_connection`` and ``.dbapi_connection`` hand out the driver,
-   which runs any string: they fail wherever they are used.
+   which runs any string, and ``import_module``, ``__import__`` and
+   ``sys.modules`` reach pandas or a SQL package by a string (or by a name
+   not written out) where ruff cannot see it: each fails wherever it is used.
 3. **No built string reaches execute.** ``execute``, ``executemany``,
    ``read_sql`` and ``read_sql_query`` must not be given, as their statement,
    a string built at run time: an f-string, ``+`` or ``%`` with a string, a
@@ -43,6 +45,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SQL_PACKAGES = {"sqlalchemy", "psycopg", "psycopg2", "sqlite3"}
+# What ruff's ban covers by imported name: reaching them by a string instead
+# (import_module("pandas").read_sql, sys.modules["sqlite3"]) is refused here.
+BANNED_PACKAGES = SQL_PACKAGES | {"pandas"}
 # Functions of those packages that turn a string into SQL.
 MAKES_SQL = {
     "text",
@@ -138,6 +143,13 @@ def called_name(call: ast.Call) -> str | None:
         return call.func.id
     if isinstance(call.func, ast.Attribute):
         return call.func.attr
+    return None
+
+
+def package_named(node: ast.expr | None) -> str | None:
+    """The top package a string literal names (``"pandas.io.sql"``), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.split(".")[0]
     return None
 
 
@@ -446,6 +458,10 @@ def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
             and root_name(node.args[0]) in module.sql_modules
         ):
             yield node.lineno, "getattr() reaches into a SQL package by a name not written out"
+        if called_name(node) in {"import_module", "__import__"}:
+            package = package_named(node.args[0] if node.args else None)
+            if package is None or package in BANNED_PACKAGES:
+                yield node.lineno, f"{called_name(node)}() reaches a module past ruff's SQL ban"
         if called_name(node) in DRIVER_CALLS:
             yield node.lineno, f"{called_name(node)}() reaches the driver, which runs any string"
         if called_name(node) == "compiles":
@@ -470,6 +486,10 @@ def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in DRIVER_ATTRIBUTES:
             yield node.lineno, f"{node.attr} reaches the driver, which runs any string"
+        if isinstance(node, ast.Subscript) and getattr(node.value, "attr", None) == "modules":
+            package = package_named(node.slice)
+            if package is None or package in BANNED_PACKAGES:
+                yield node.lineno, "sys.modules reaches a module past ruff's SQL ban"
     for node in ast.walk(tree):
         # vars(sa)["text"], sa.__dict__["text"]: a function reached by its name.
         key = getattr(node, "slice", None)

@@ -102,6 +102,13 @@ BUILT = {
     "cursor-of-a-connection": "cur = conn.connection.cursor()\ncur.execute(statement)",
     "driver-connection": "conn.connection.driver_connection.execute(statement)",
     "dbapi-connection": "run(conn.connection.dbapi_connection, statement)",
+    "pandas-by-import-module": (
+        "import importlib\n\nimportlib.import_module('pandas').read_sql(by_label(label), conn)"
+    ),
+    "pandas-by-dunder-import": "__import__('pandas.io.sql').read_sql(statement, conn)",
+    "import-module-by-variable": "import importlib\n\nimportlib.import_module(name)",
+    "pandas-by-sys-modules": "import sys\n\nsys.modules['pandas'].read_sql(statement, conn)",
+    "sqlite3-by-sys-modules": "import sys\n\nsys.modules['sqlite3'].connect(path)",
 }
 BOUND = {
     "core": "conn.execute(select(runs).where(runs.c.label == label))",
@@ -131,6 +138,7 @@ BOUND = {
         "def g(conn, table, rows):\n    conn.execute(table.insert(), rows)"
     ),
     "a-table-hint": 'select(runs).with_hint(runs, "WITH (NOLOCK)", "mssql")',
+    "another-module-by-name": "import importlib\n\nimportlib.import_module('json')",
     "another-statement-attribute": (
         'report.statement = f"{n} rows"\nconn.execute(query.statement)'
     ),
