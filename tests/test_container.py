@@ -206,6 +206,8 @@ def build_image(docker: str, copie_session, backend: str) -> tuple[str, Path]:
     (package / "local_settings.toml").write_text(f'token = "{UNTRACKED}"\n')
     (package / "data").mkdir()
     (package / "data" / "customers.csv").write_text(f"name,card\nAda,{UNTRACKED}\n")
+    # The example's database holds its source table in clear: never in the image.
+    (project / "data" / "warehouse.sqlite").write_text(f"SQLite format 3\x00{UNTRACKED}\n")
     with (package / "__init__.py").open("a") as init:
         init.write(UNCOMMITTED + "\n")
     check(run_make(project, "install", f"PYTHON={python_path(DEFAULT_PYTHON)}"))

@@ -146,6 +146,9 @@ def test_git_ignores_data_models_and_secrets(rendered, profile, tmp_path):
     ignored = [
         "data/raw/sales.csv",
         "data/processed/train.parquet",
+        # The example's database: its source table in clear, never committed.
+        "data/warehouse.sqlite",
+        "data/warehouse.sqlite-journal",
         "models/model.skops",
         "reports/metrics.json",
         ".env",

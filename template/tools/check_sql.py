@@ -1,31 +1,39 @@
-"""Fail on SQL text built from strings: `make audit-code` runs it after bandit.
+"""Fail on SQL text built from strings: `make audit-code` runs it after ruff.
 
 Usage: ``python tools/check_sql.py [FOLDER_OR_FILE ...]`` (default: ``src``)
 
-bandit (B608) and ruff (S608) flag a query written as one f-string, ``%``,
-``.format()`` or ``+`` expression that looks like SQL, but not one assembled
-in steps (``sql += label``) and then passed on. Two rules close most of that
-gap:
+ruff carries the main rule: ``pyproject.toml`` bans (TID251) the entry
+points that run SQL text, ``sqlalchemy.text``, ``TextClause``,
+``literal_column``, ``DDL``, ``pandas.read_sql*`` and the drivers
+(``sqlite3``, ``psycopg``, ``psycopg2``), however the query was made and
+wherever it comes from; S608 flags a query written as one string expression.
+A ban sees imported names only. This check covers what it cannot:
 
-1. **SQL-making functions take literals.** ``text``, ``TextClause``,
-   ``literal_column``, ``column(..., is_literal=True)``, ``DDL``,
-   ``CheckConstraint``, ``Computed`` (from sqlalchemy), ``SQL`` (from
-   psycopg), and the methods ``exec_driver_sql``, ``executescript``,
-   ``prefix_with``, ``suffix_with``, ``with_hint`` must be given a string
-   literal, a choice of literals, or a name that is only ever bound, anywhere
-   in the module, to a string literal (``QUERY = "SELECT ..."``). Anything
-   else fails, and so does reaching them another way: an alias, ``partial``,
-   ``getattr``, ``attrgetter``, ``methodcaller``.
-2. **No built string reaches execute.** ``execute``, ``executemany``,
+1. **SQL-making functions and methods take literals.** ``text`` and the
+   others above (reached through a path ruff does not list, such as a
+   dialect module), ``column(..., is_literal=True)``, ``CheckConstraint``,
+   ``Computed``, ``quoted_name``, psycopg's ``SQL``, psycopg2's ``AsIs``,
+   and the methods ``exec_driver_sql``, ``executescript``, ``prefix_with``,
+   ``suffix_with``, ``with_hint`` must be given a string literal, a choice of
+   literals, or a name that is only ever bound, anywhere in the module, to a
+   string literal (``QUERY = "SELECT ..."``). Anything else fails, from any
+   module, and so does reaching them by a name in a string: an alias,
+   ``partial``, ``getattr``, ``attrgetter``, ``methodcaller``.
+2. **Nothing goes round the ban.** ``raw_connection()``, ``cursor()``,
+   ``.driver_connection`` and ``.dbapi_connection`` hand out the driver,
+   which runs any string, and ``import_module``, ``__import__`` and
+   ``sys.modules`` reach pandas or a SQL package by a string (or by a name
+   not written out) where ruff cannot see it: each fails wherever it is used.
+3. **No built string reaches execute.** ``execute``, ``executemany``,
    ``read_sql`` and ``read_sql_query`` must not be given, as their statement,
    a string built at run time: an f-string, ``+`` or ``%`` with a string, a
    string method, a helper of the module that returns one, or a name, item
-   or attribute bound to one anywhere in the module.
+   or attribute bound to one anywhere in the module. This rule follows
+   strings within one module only; SQLAlchemy's ``execute`` refuses a plain
+   string at run time, and rules 1 and 2 and the ban close the other ways.
 
-Rule 1 is strict: a value can only be a literal. Rule 2 follows strings
-within a module and cannot see one handed in as a parameter or imported
-from another module; keep queries as SQLAlchemy statements (``select``,
-``insert``, bound values) and it has nothing to follow.
+Not followed: ``exec``/``eval``, a function reached through another module's
+helpers, and code outside the folders given (``make audit-code``: ``src``).
 """
 
 from __future__ import annotations
@@ -37,6 +45,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SQL_PACKAGES = {"sqlalchemy", "psycopg", "psycopg2", "sqlite3"}
+# What ruff's ban covers by imported name: reaching them by a string instead
+# (import_module("pandas").read_sql, sys.modules["sqlite3"]) is refused here.
+BANNED_PACKAGES = SQL_PACKAGES | {"pandas"}
 # Functions of those packages that turn a string into SQL.
 MAKES_SQL = {
     "text",
@@ -67,6 +78,9 @@ SQL_KEYWORDS = {"text", "sql", "sqltext", "statement", "operation", "sql_script"
 EXECUTES = {"execute", "executemany", "read_sql", "read_sql_query"}
 # duckdb.sql, spark.sql, polars.read_database, psycopg2.extras helpers.
 EXECUTES |= {"sql", "read_database", "execute_values", "execute_batch", "copy_expert"}
+# Calls and attributes that hand out the driver, whose cursor runs any string.
+DRIVER_CALLS = {"raw_connection", "cursor"}
+DRIVER_ATTRIBUTES = {"driver_connection", "dbapi_connection"}
 # Functions that make one string of their string arguments.
 COMBINERS = {"str", "add", "concat", "mod", "dedent", "indent", "sub"}
 # Functions that reach an attribute by a name given as a string.
@@ -129,6 +143,13 @@ def called_name(call: ast.Call) -> str | None:
         return call.func.id
     if isinstance(call.func, ast.Attribute):
         return call.func.attr
+    return None
+
+
+def package_named(node: ast.expr | None) -> str | None:
+    """The top package a string literal names (``"pandas.io.sql"``), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.split(".")[0]
     return None
 
 
@@ -437,6 +458,12 @@ def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
             and root_name(node.args[0]) in module.sql_modules
         ):
             yield node.lineno, "getattr() reaches into a SQL package by a name not written out"
+        if called_name(node) in {"import_module", "__import__"}:
+            package = package_named(node.args[0] if node.args else None)
+            if package is None or package in BANNED_PACKAGES:
+                yield node.lineno, f"{called_name(node)}() reaches a module past ruff's SQL ban"
+        if called_name(node) in DRIVER_CALLS:
+            yield node.lineno, f"{called_name(node)}() reaches the driver, which runs any string"
         if called_name(node) == "compiles":
             yield node.lineno, "compiles() makes SQL by hand, which this check cannot follow"
         if isinstance(node.func, ast.Call) and called_name(node.func) == "type":
@@ -456,6 +483,13 @@ def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
         ):
             yield node.lineno, "a SQL clause is changed after it was made"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in DRIVER_ATTRIBUTES:
+            yield node.lineno, f"{node.attr} reaches the driver, which runs any string"
+        if isinstance(node, ast.Subscript) and getattr(node.value, "attr", None) == "modules":
+            package = package_named(node.slice)
+            if package is None or package in BANNED_PACKAGES:
+                yield node.lineno, "sys.modules reaches a module past ruff's SQL ban"
     for node in ast.walk(tree):
         # vars(sa)["text"], sa.__dict__["text"]: a function reached by its name.
         key = getattr(node, "slice", None)

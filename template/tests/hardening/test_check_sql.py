@@ -1,10 +1,19 @@
-"""tools/check_sql.py: SQL text is a literal or a statement object, never built from strings."""
+"""SQL text is a literal or a statement object, never built from strings.
 
+ruff bans the entry points that run SQL text (pyproject.toml, TID251);
+tools/check_sql.py covers what a ban of imported names cannot see.
+"""
+
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-SOURCES = Path(__file__).resolve().parents[2] / "src"
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ROOT / "src"
+# The ruff of this venv, the one `make lint` and `make audit-code` run.
+RUFF = Path(sys.executable).with_name("ruff")
 
 STEPS = 'sql = "SELECT * FROM runs WHERE label = \'"\nsql += label\n'
 BUILT = {
@@ -84,6 +93,22 @@ BUILT = {
     "conditional": 'conn.execute(f"SELECT {label}" if label else "SELECT 1")',
     "dedent": 'conn.execute(textwrap.dedent(f"SELECT {label}"))',
     "pandas": 'pd.read_sql_query(f"SELECT * FROM {table}", conn)',
+    # A query built in another module: the literal rule and the driver rule see it.
+    "driver-sql-from-another-module": (
+        "from .queries import by_label\n\nconn.exec_driver_sql(by_label(label))"
+    ),
+    "raw-connection": "from .queries import by_label\n\n"
+    "engine.raw_connection().cursor().execute(by_label(label))",
+    "cursor-of-a-connection": "cur = conn.connection.cursor()\ncur.execute(statement)",
+    "driver-connection": "conn.connection.driver_connection.execute(statement)",
+    "dbapi-connection": "run(conn.connection.dbapi_connection, statement)",
+    "pandas-by-import-module": (
+        "import importlib\n\nimportlib.import_module('pandas').read_sql(by_label(label), conn)"
+    ),
+    "pandas-by-dunder-import": "__import__('pandas.io.sql').read_sql(statement, conn)",
+    "import-module-by-variable": "import importlib\n\nimportlib.import_module(name)",
+    "pandas-by-sys-modules": "import sys\n\nsys.modules['pandas'].read_sql(statement, conn)",
+    "sqlite3-by-sys-modules": "import sys\n\nsys.modules['sqlite3'].connect(path)",
 }
 BOUND = {
     "core": "conn.execute(select(runs).where(runs.c.label == label))",
@@ -113,6 +138,7 @@ BOUND = {
         "def g(conn, table, rows):\n    conn.execute(table.insert(), rows)"
     ),
     "a-table-hint": 'select(runs).with_hint(runs, "WITH (NOLOCK)", "mssql")',
+    "another-module-by-name": "import importlib\n\nimportlib.import_module('json')",
     "another-statement-attribute": (
         'report.statement = f"{n} rows"\nconn.execute(query.statement)'
     ),
@@ -134,3 +160,57 @@ def test_bound_queries_pass(tools, tmp_path, code):
 
 def test_the_package_builds_no_sql_from_strings(tools):
     assert tools("check_sql").main([str(SOURCES)]) == 0
+
+
+# Each way into SQL text that ruff's ban must refuse, whatever the query is
+# and wherever it was built (here: imported from another module).
+BANNED = {
+    "pandas-read-sql": "import pandas as pd\npd.read_sql(by_label(label), conn)",
+    "pandas-renamed": "import pandas\npandas.read_sql_query(by_label(label), conn)",
+    "pandas-from": "from pandas import read_sql as rs\nrs(by_label(label), conn)",
+    "pandas-io-sql": "import pandas as pd\npd.io.sql.read_sql(by_label(label), conn)",
+    "pandas-read-sql-table": "import pandas as pd\npd.read_sql_table(table_name, conn)",
+    "text": "from sqlalchemy import text\nconn.execute(text(by_label(label)))",
+    "sql-text": "from sqlalchemy.sql import text\ntext(by_label(label))",
+    "expression-text": "from sqlalchemy.sql.expression import text as t\nt(by_label(label))",
+    "module-text": "import sqlalchemy as sa\nsa.text(by_label(label))",
+    "text-clause": "from sqlalchemy.sql.elements import TextClause\nTextClause(by_label(label))",
+    "literal-column": "from sqlalchemy import literal_column\nliteral_column(name)",
+    "ddl": "from sqlalchemy.schema import DDL\nDDL(by_label(label))",
+    "sqlite3": "import sqlite3\nsqlite3.connect(path).execute(by_label(label))",
+    "sqlite3-submodule": "from sqlite3.dbapi2 import connect\nconnect(path)",
+    "psycopg": "import psycopg\npsycopg.connect(url).execute(by_label(label))",
+    "psycopg-sql": "from psycopg import sql\nsql.SQL(by_label(label))",
+    "psycopg2": "import psycopg2.extras\npsycopg2.extras.execute_values(cur, q, rows)",
+}
+STATEMENTS = {
+    "select": "from sqlalchemy import select\nconn.execute(select(runs))",
+    "read-query": "from .hardening import database\ndatabase.read_query(select(runs), conn)",
+    "sqlalchemy-core": "from sqlalchemy import Column, MetaData, Table, Text, func, insert",
+    "pandas": "import pandas as pd\npd.DataFrame(rows).to_csv(path)",
+}
+
+
+def ruff(module: Path) -> subprocess.CompletedProcess[str]:
+    """The project's ruff settings, the SQL ban alone, on one planted module."""
+    command = [RUFF, "check", "--no-cache", "--quiet", "--select", "TID251"]
+    command += ["--config", ROOT / "pyproject.toml", module]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("code", BANNED.values(), ids=BANNED.keys())
+def test_raw_sql_entry_points_are_banned(tmp_path, code):
+    module = tmp_path / "report.py"
+    module.write_text("from .queries import by_label\n" + code + "\n")
+    done = ruff(module)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "TID251" in done.stdout
+    assert "is banned" in done.stdout
+
+
+@pytest.mark.parametrize("code", STATEMENTS.values(), ids=STATEMENTS.keys())
+def test_statements_pass_the_ban(tmp_path, code):
+    module = tmp_path / "report.py"
+    module.write_text(code + "\n")
+    done = ruff(module)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -6,6 +6,10 @@ bound parameters, never inside the SQL text. Names that must vary (a column
 to sort by) come from a fixed allow-list through :func:`choose`, never from
 input. Without ``DATABASE_URL`` the project uses an embedded SQLite file,
 created with mode 0600; ``postgresql://`` URLs use the psycopg driver.
+
+The entry points that run SQL text (``sqlalchemy.text``, ``pandas.read_sql``,
+the drivers) are banned by ruff (``pyproject.toml``); :func:`read_query` is
+how a ``select()`` reaches pandas.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import URL, Engine, create_engine, make_url
+from sqlalchemy import URL, CompoundSelect, Connection, Engine, Select, create_engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 # A label or filter typed by a person: long enough for a sentence, short
@@ -92,6 +96,22 @@ def _create_private(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(descriptor)
+
+
+def read_query(
+    statement: Select[Any] | CompoundSelect[Any], connection: Connection
+) -> pd.DataFrame:
+    """The rows of a SQLAlchemy ``select()`` (values bound) as a data frame.
+
+    pandas' ``read_sql`` also runs any string as SQL, so the project may not
+    call it; this is the one place that does, and only with a statement.
+    """
+    if not isinstance(statement, Select | CompoundSelect):
+        raise TypeError(
+            f"read_query() takes a select(), not {type(statement).__name__}: "
+            "build queries with SQLAlchemy and bound values, never SQL text"
+        )
+    return pd.read_sql(statement, connection)  # noqa: TID251
 
 
 def describe(error: BaseException) -> str:
