@@ -585,7 +585,7 @@ def test_make_docs_fails_on_a_broken_link(project):
     assert "contains a link 'old.md', but the target is not found" in done.stdout + done.stderr
 
 
-# --- configuration a commit can plant (controls U2 and U3) -------------------
+# --- configuration a commit can plant (controls U2 and P8) -------------------
 
 
 def pip_setting(project: Path, key: str) -> str:
@@ -649,6 +649,7 @@ def test_install_refuses_a_tree_that_tracks_files_under_the_venv(
     copie_session, gnu_make, backend, planted
 ):
     project = render(copie_session, "default", lock_backend=backend)
+    commit_all(project)
     if " -> " in planted:
         link, target = planted.split(" -> ")
         (project / target).mkdir()
@@ -659,7 +660,7 @@ def test_install_refuses_a_tree_that_tracks_files_under_the_venv(
         (project / planted).parent.mkdir(parents=True)
         (project / planted).write_text("[global]\nindex-url = https://x.invalid/\n")
     git(project, "add", "--all", "--force")
-    commit_all(project)
+    git(project, "commit", "--quiet", "--message", "Planted")
     done = run_make(
         project, "install", f"PYTHON={python_path(str(answer('default', 'python_version')))}"
     )
@@ -704,6 +705,7 @@ def test_a_bandit_file_beside_the_code_neither_switches_bandit_off_nor_passes(pr
         ("ruff.toml", "[lint]\nselect = []\n"),
         ("pyproject.toml", "[tool.ruff.lint]\nselect = []\n"),
     ],
+    ids=[".ruff.toml", "ruff.toml", "pyproject.toml"],
 )
 def test_a_nested_ruff_config_neither_switches_ruff_off_nor_passes(project, name, text):
     folder = f"src/{package_of(project)}/planted"
