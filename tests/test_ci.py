@@ -286,6 +286,7 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
         "no-rej-files",
         "lock-form",
         "mypy",
+        "config-files",
     }
     if stored_answers(project)["ci_provider"] == "github":
         expected |= {"zizmor", "zizmor-actions"}
@@ -306,6 +307,12 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
     typed = re.compile(hooks["mypy"]["files"])
     assert typed.search("src/pkg/model.py") and typed.search("pyproject.toml")
     assert hooks["mypy"]["pass_filenames"] is False
+    # The same settings as make lint, and a stray settings file refused on every commit.
+    assert "--config-file pyproject.toml" in hooks["mypy"]["entry"]
+    for hook in ("ruff-check", "ruff-format"):
+        assert "--config pyproject.toml" in hooks[hook]["entry"], hook
+    assert hooks["config-files"]["always_run"] is True
+    assert hooks["config-files"]["pass_filenames"] is False
     if stored_answers(project)["use_notebooks"]:
         expected |= {"nbstripout", "notebook-outputs"}
     else:

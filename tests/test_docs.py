@@ -111,6 +111,7 @@ def test_ruff_knows_every_local_module():
 # A word the README's `make audit` line gives for each gate `make audit` runs.
 AUDIT_WORDS = {
     "audit-conflicts": "conflict markers",
+    "audit-config": "stray settings files",
     "audit-code": "bandit",
     "audit-secrets": "detect-secrets",
     "audit-deps": "pip-audit",

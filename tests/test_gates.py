@@ -742,3 +742,221 @@ def test_make_docs_fails_on_a_broken_link(project):
     done = gate(project, "docs")
     assert done.returncode != 0
     assert "contains a link 'old.md', but the target is not found" in done.stdout + done.stderr
+
+
+# --- configuration a commit can plant (controls U2 and P8) -------------------
+
+
+def pip_setting(project: Path, key: str) -> str:
+    """One of pip's settings on this machine, as the project's pip reads it ('' if unset)."""
+    done = run_in(project, ".venv/bin/python", "-m", "pip", "config", "get", key)
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def rogue_index(project: Path, name: str, version: str, folder: Path) -> tuple[str, str]:
+    """A file:// index serving a rogue wheel of ``name`` ``version``: (its URL, the hash)."""
+    digest = rogue_wheel(project, name, version, folder)
+    [wheel] = (folder / "dist").glob("*.whl")
+    page = folder / "simple" / name / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(f'<a href="{wheel.as_uri()}#sha256={digest}">{wheel.name}</a>\n')
+    return (folder / "simple").as_uri(), digest
+
+
+def test_a_pip_conf_committed_in_the_venv_cannot_steer_the_lock_check(project, tmp_path):
+    """A force-added .venv/pip.conf names the attacker's index, and one more hash
+    under a pin is served there: the lock check must not count that index."""
+    lock = project / "requirements" / "dev.txt"
+    version = re.search(r"(?m)^requests==(\S+) ", lock.read_text())[1]
+    url, rogue = rogue_index(project, "requests", version, tmp_path)
+    add_hash(lock, "requests", rogue)
+    extra = " ".join([pip_setting(project, "global.extra-index-url"), url]).strip()
+    planted = project / ".venv" / "pip.conf"
+    planted.write_text(f"[global]\nextra-index-url = {extra}\n")
+    try:
+        git(project, "add", "--force", ".venv/pip.conf", "requirements/dev.txt")
+        done = gate(project, "lock-check")
+        assert done.returncode != 0, done.stdout
+        assert "git tracks files under .venv" in done.stderr
+        assert "  .venv/pip.conf\n" in done.stderr
+        # Untracked, the file still does not count: the tool refuses pip
+        # settings from inside the venv, whoever put them there.
+        git(project, "rm", "--quiet", "--cached", ".venv/pip.conf")
+        checked = run_in(
+            project, ".venv/bin/python", "tools/check_lock_hashes.py", "requirements/dev.txt"
+        )
+        assert checked.returncode == 1, checked.stdout
+        assert f"{planted}: pip settings inside the virtualenv are not trusted" in checked.stderr
+        assert url not in checked.stdout + checked.stderr
+    finally:
+        planted.unlink(missing_ok=True)  # git ignores .venv: the reset would keep it
+
+
+@pytest.mark.parametrize(
+    ("backend", "planted"),
+    [
+        ("pip-tools", ".venv/pip.conf"),
+        ("uv", ".venv/pip.conf"),
+        ("pip-tools", ".venv/lib/python3.11/site-packages/zz_payload.pth"),
+        # The same folder on a case-insensitive file system (macOS, Windows).
+        ("pip-tools", ".VENV/pyvenv.cfg"),
+        # A tracked .venv link: the venv would be made in the folder it names.
+        ("pip-tools", ".venv -> venv-settings"),
+    ],
+)
+def test_install_refuses_a_tree_that_tracks_files_under_the_venv(
+    copie_session, gnu_make, backend, planted
+):
+    project = render(copie_session, "default", lock_backend=backend)
+    commit_all(project)
+    if " -> " in planted:
+        link, target = planted.split(" -> ")
+        (project / target).mkdir()
+        (project / target / "pip.conf").write_text("[global]\nindex-url = https://x.invalid/\n")
+        (project / link).symlink_to(target)
+        planted = link
+    else:
+        (project / planted).parent.mkdir(parents=True)
+        (project / planted).write_text("[global]\nindex-url = https://x.invalid/\n")
+    git(project, "add", "--all", "--force")
+    git(project, "commit", "--quiet", "--message", "Planted")
+    done = run_make(
+        project, "install", f"PYTHON={python_path(str(answer('default', 'python_version')))}"
+    )
+    assert done.returncode != 0
+    assert "git tracks files under .venv" in done.stderr
+    assert f"  {planted}\n" in done.stderr
+    assert not (project / ".venv" / "bin").exists()
+    assert not (project / ".venv" / ".installed").exists()
+
+
+def plant(project: Path, path: str, text: str) -> Path:
+    """Write and stage ``path`` (a commit's content, as `make` sees it)."""
+    target = project / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    git(project, "add", "--force", path)
+    return target
+
+
+SHELL_CALL = (
+    "import subprocess\n\n\ndef run(command: str) -> int:\n"
+    "    return subprocess.call(command, shell=True)\n"
+)
+
+
+def test_a_bandit_file_beside_the_code_neither_switches_bandit_off_nor_passes(project):
+    package = f"src/{package_of(project)}"
+    plant(project, f"{package}/hardening/data/.bandit", "[bandit]\ntests = B101\n")
+    plant(project, f"{package}/shell.py", SHELL_CALL)
+    done = gate(project, "audit-code")
+    assert done.returncode != 0
+    assert "B602" in done.stdout, done.stdout + done.stderr
+    refused = gate(project, "audit-config")
+    assert refused.returncode != 0
+    assert f"{package}/hardening/data/.bandit" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".ruff.toml", "[lint]\nselect = []\n"),
+        ("ruff.toml", "[lint]\nselect = []\n"),
+        ("pyproject.toml", "[tool.ruff.lint]\nselect = []\n"),
+    ],
+    ids=[".ruff.toml", "ruff.toml", "pyproject.toml"],
+)
+def test_a_nested_ruff_config_neither_switches_ruff_off_nor_passes(project, name, text):
+    folder = f"src/{package_of(project)}/planted"
+    plant(project, f"{folder}/{name}", text)
+    plant(project, f"{folder}/__init__.py", SHELL_CALL)
+    done = gate(project, "lint")
+    assert done.returncode != 0
+    assert "S602" in done.stdout, done.stdout + done.stderr
+    # Once the code is fixed, the planted file itself fails the lint.
+    plant(project, f"{folder}/__init__.py", '"""Planted."""\n')
+    refused = gate(project, "lint")
+    assert refused.returncode != 0
+    assert f"{folder}/{name}" in refused.stderr, refused.stdout + refused.stderr
+
+
+@pytest.mark.parametrize("name", [".mypy.ini", "mypy.ini"])
+def test_a_mypy_ini_neither_switches_mypy_off_nor_passes(project, name):
+    plant(project, name, "[mypy]\nfiles = src\nignore_errors = True\n")
+    module = plant(
+        project,
+        f"src/{package_of(project)}/scores.py",
+        "def label(score: float) -> str:\n    return score\n",
+    )
+    done = gate(project, "lint")
+    assert done.returncode != 0
+    assert 'scores.py:2: error: Incompatible return value type (got "float", expected "str")' in (
+        done.stdout
+    ), done.stdout + done.stderr
+    module.write_text("def label(score: float) -> str:\n    return str(score)\n")
+    refused = gate(project, "lint")
+    assert refused.returncode != 0
+    assert name in refused.stderr, refused.stdout + refused.stderr
+
+
+@pytest.mark.parametrize("name", [".pytest.ini", "pytest.ini"])
+def test_a_pytest_ini_cannot_shrink_the_test_run(project, name):
+    plant(project, name, "[pytest]\ntestpaths = tests/hardening/test_keygen.py\n")
+    plant(
+        project, "tests/test_planted.py", "def test_planted() -> None:\n    raise AssertionError\n"
+    )
+    # Collect only: the planted test is in the run, and the run is the whole suite.
+    done = run_make(project, *AS_INSTALLED, "test", env={"PYTEST_ADDOPTS": "--collect-only -q"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "tests/test_planted.py::test_planted" in done.stdout
+    assert "tests/hardening/test_check_sql.py::" in done.stdout  # beyond the planted testpaths
+    refused = gate(project, "audit-config")
+    assert refused.returncode != 0
+    assert name in refused.stderr
+
+
+# Every settings file a gate's tool would read besides what the project
+# declares, where a commit can plant it.
+STRAY_CONFIG = [
+    "src/pkg/.bandit",
+    "ruff.toml",
+    "src/pkg/.ruff.toml",
+    "src/pkg/pyproject.toml",
+    "mypy.ini",
+    ".mypy.ini",
+    "setup.cfg",
+    "pytest.ini",
+    "tests/.pytest.ini",
+    "tox.ini",
+    ".coveragerc",
+    "pip.conf",
+    "config/pip.ini",
+    "uv.toml",
+    ".pip-tools.toml",
+    "docs/.pre-commit-config.yaml",
+    "docs/.secrets.baseline",
+    "src/.hadolint.yaml",
+    "SRC/Setup.CFG",
+    ".venv/lib/sitecustomize.py",
+]
+
+
+def test_stray_settings_files_fail_the_lint_the_audit_and_the_hook_by_name(project):
+    assert gate(project, "audit-config").returncode == 0
+    for path in STRAY_CONFIG:
+        plant(project, path, "# planted\n")
+    hook = subprocess.run(
+        [project / ".venv/bin/pre-commit", "run", "config-files", "--all-files"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
+        check=False,
+    )
+    assert hook.returncode != 0
+    for target in ("audit-config", "lint"):
+        done = gate(project, target)
+        assert done.returncode != 0, target
+        for path in STRAY_CONFIG:
+            assert f"  {path}\n" in done.stderr, (target, path, done.stdout + done.stderr)
+            assert f"  {path}\n" in hook.stdout, (path, hook.stdout)

@@ -22,7 +22,12 @@ options written in a requirements file (``--extra-index-url``,
 ``--find-links``, ``-r``), so a lock could otherwise bring its own index.
 
 The index is the one pip is configured to use (``PIP_INDEX_URL``,
-``PIP_EXTRA_INDEX_URL``, pip.conf), with pip's ``cert`` setting for TLS.
+``PIP_EXTRA_INDEX_URL``, ``PIP_CONFIG_FILE``, the user's and the system's
+pip.conf), with pip's ``cert`` setting for TLS. pip also reads a pip.conf
+inside the virtualenv, a file a commit can bring (``git add -f
+.venv/pip.conf``) to name an index of its own: while one is there the check
+fails instead of counting it. ``make install`` makes the venv afresh, and
+refuses a tree that tracks anything under ``.venv``.
 Find-links folders are not consulted: a locked hash must be published by an
 index. An index that cannot be read fails the check; it never passes it.
 """
@@ -259,8 +264,23 @@ def pip_config_list() -> str:
         return ""  # no pip here: the environment alone decides
 
 
+def venv_pip_conf() -> Path | None:
+    """The pip.conf pip reads inside the running virtualenv, if there is one."""
+    if sys.prefix == sys.base_prefix:
+        return None  # not a venv: pip's site file is the system's
+    path = Path(sys.prefix, "pip.ini" if sys.platform == "win32" else "pip.conf")
+    return path if path.exists() else None
+
+
 def pip_configuration() -> dict[str, str]:
     """pip's effective settings (`pip config list`): environment, then install, then global."""
+    planted = venv_pip_conf()
+    if planted is not None:
+        raise LockError(
+            f"{planted}: pip settings inside the virtualenv are not trusted (a commit can "
+            "bring them); move them to PIP_CONFIG_FILE or ~/.config/pip/pip.conf, then "
+            "run 'make clean install'"
+        )
     found: dict[str, dict[str, str]] = {}
     for line in pip_config_list().splitlines():
         key, sep, value = line.partition("=")

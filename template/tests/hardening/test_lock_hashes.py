@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -422,3 +423,21 @@ def test_a_lock_pip_could_read_differently_is_refused_offline(check, text):
 
 def test_a_genuine_lock_passes_offline(check):
     assert check("http://127.0.0.1:9/unused", GENUINE, "--offline").returncode == 0
+
+
+def test_pip_settings_inside_the_venv_are_refused(index, check, monkeypatch, tmp_path):
+    """pip reads <venv>/pip.conf, which a commit can bring (git add -f): the check
+    fails while one is there, naming the file and not the index it names."""
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / "pip.conf").write_text(f"[global]\nextra-index-url = {index}\n")
+    monkeypatch.setattr(sys, "prefix", str(venv))
+    monkeypatch.setattr(sys, "base_prefix", str(tmp_path / "base"))
+    done = check(index, GENUINE)
+    assert done.returncode == 1
+    assert f"{venv / 'pip.conf'}: pip settings inside the virtualenv are not trusted" in (
+        done.stderr
+    )
+    assert index not in done.stdout + done.stderr
+    (venv / "pip.conf").unlink()
+    assert check(index, GENUINE).returncode == 0

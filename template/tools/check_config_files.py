@@ -1,0 +1,124 @@
+"""Refuse tracked settings files the gates do not read, and anything under .venv.
+
+Kept up to date by the template (`copier update` replaces this file).
+
+Every gate names the settings it reads (pyproject.toml, see the Makefile),
+but its tool would also read a settings file found elsewhere: ruff the
+nearest ruff.toml, .ruff.toml or pyproject.toml of each file; mypy a
+mypy.ini or .mypy.ini before pyproject.toml; pytest a pytest.ini or
+.pytest.ini first, tox.ini and setup.cfg after; bandit a .bandit in a
+folder it scans; coverage a .coveragerc; pip a pip.conf (pip.ini) in the
+venv; uv a uv.toml; pip-compile a .pip-tools.toml. A commit that adds one
+could switch a check off for the code beside it, or choose the index pip
+installs from, so git may track none of them, nor a second copy of the
+project's own settings below the top, nor anything under .venv (pip, uv and
+Python read it: pip.conf, pyvenv.cfg, *.pth). Case is ignored, as macOS and
+Windows ignore it when they open a file.
+
+    python tools/check_config_files.py                 # make audit-config, make lint, pre-commit
+    python tools/check_config_files.py --venv .venv    # make install, make lock-check
+
+Standard library only: it runs before the venv exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# A tracked venv lists thousands of files: the first ones name the problem.
+SHOWN = 20
+# Read by a tool wherever they lie.
+ANYWHERE = [
+    "ruff.toml",
+    ".ruff.toml",
+    "mypy.ini",
+    ".mypy.ini",
+    "pytest.ini",
+    ".pytest.ini",
+    "tox.ini",
+    "setup.cfg",
+    ".bandit",
+    ".coveragerc",
+    "pip.conf",
+    "pip.ini",
+    "uv.toml",
+    ".pip-tools.toml",
+]
+# The project's own, at the top only.
+BELOW_THE_TOP = [
+    "pyproject.toml",
+    ".pre-commit-config.yaml",
+    ".hadolint.yaml",
+    ".hadolint.yml",
+    ".secrets.baseline",
+]
+
+
+def venv_pathspecs(venvs: list[str]) -> list[str]:
+    """.venv and every other venv folder inside the project, the folder and all under it."""
+    inside = [v.rstrip("/") for v in venvs if not v.startswith(("/", "../")) and v.strip("/.")]
+    return [f":(literal,icase){venv}" for venv in dict.fromkeys([".venv", *inside])]
+
+
+def tracked(pathspecs: list[str]) -> list[str]:
+    """The files git tracks or has staged that match. It runs at the top of the
+    project: without .git there (a copy outside git) nothing is tracked; any
+    other failure of git fails the check."""
+    if not Path(".git").exists():
+        return []
+    command = ["git", "ls-files", "-z", "--", *pathspecs]
+    listed = subprocess.run(command, capture_output=True, check=True).stdout  # noqa: S603
+    return [os.fsdecode(path) for path in listed.split(b"\0") if path]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--venv",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="check only that nothing under .venv and DIR is tracked",
+    )
+    args = parser.parse_args(argv)
+    problems: list[tuple[str, list[str]]] = []
+    found = tracked(venv_pathspecs(args.venv))
+    if found:
+        problems.append(("git tracks files under .venv, which pip, uv or Python would read", found))
+    if not args.venv:
+        settings = [f":(glob,icase)**/{name}" for name in ANYWHERE]
+        settings += [f":(glob,icase)*/**/{name}" for name in BELOW_THE_TOP]
+        found = [path for path in tracked(settings) if not path.lower().startswith(".venv/")]
+        if found:
+            problems.append(
+                (
+                    "git tracks settings files that a gate's tool could read instead of "
+                    "pyproject.toml",
+                    found,
+                )
+            )
+    for what, paths in problems:
+        print(f"error: {what}:", file=sys.stderr)
+        for path in paths[:SHOWN]:
+            print(f"  {path}", file=sys.stderr)
+        if len(paths) > SHOWN:
+            print(f"  and {len(paths) - SHOWN} more", file=sys.stderr)
+    if problems:
+        print(
+            "Untrack them (git rm -r --cached PATH) and commit; the project's settings "
+            "belong in pyproject.toml.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except subprocess.CalledProcessError as error:  # git's own message says why
+        sys.exit(f"error: git ls-files failed: {os.fsdecode(error.stderr).strip()}")
