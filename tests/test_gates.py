@@ -293,6 +293,33 @@ def test_docker_build_refuses_a_wheel_that_reaches_past_what_git_tracks(project)
     )
 
 
+@pytest.mark.parametrize("route", ["/proc/self/environ", "../../.env"])
+def test_install_and_docker_build_refuse_metadata_read_from_outside_the_project(project, route):
+    """A legacy licence line would copy the build's environment, or .env, into METADATA."""
+    canary = "canary-4e1d-exported-to-the-build"
+    env_file = project / ".env"
+    settings = env_file.read_text()
+    env_file.write_text(f"METRICS_WEBHOOK_TOKEN={canary}\n")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text().replace('license-files = ["LICENSE"]\n', "")
+    pyproject.write_text(re.sub(r"(?m)^license = .*$", f'license = {{file = "{route}"}}', text))
+    commit_all(project, "The licence from a file")
+    exported = {"METRICS_WEBHOOK_TOKEN": canary}
+    try:
+        built = run_make(project, *AS_INSTALLED, "docker-build", "DOCKER=false", env=exported)
+        installed = run_make(project, "install", env=exported)  # pyproject.toml changed
+    finally:
+        git(project, "reset", "--quiet", "--hard", "HEAD~1")
+        env_file.write_text(settings)
+    for done in (built, installed):
+        assert done.returncode != 0
+        assert "project.license: must be a file inside the project" in done.stderr
+        assert canary not in done.stdout + done.stderr
+    assert not (project / "dist").exists()  # refused before the build
+    metadata = project.glob(".venv/lib/python*/site-packages/*.dist-info/METADATA")
+    assert not any(canary in path.read_text(errors="replace") for path in metadata)
+
+
 def test_docker_build_refuses_a_tracked_symlink(project):
     """A link to the ignored .env would bring the file it points to into the wheel."""
     link = project / "src" / package_of(project) / "defaults.cfg"
