@@ -610,3 +610,25 @@ def test_make_docs_fails_on_a_broken_link(project):
     done = gate(project, "docs")
     assert done.returncode != 0
     assert "contains a link 'old.md', but the target is not found" in done.stdout + done.stderr
+
+
+def test_make_docs_refuses_an_extension_that_inlines_env(project):
+    """pymdownx.b64 and a link outside docs/ put .env, base64-encoded, into a page."""
+    key_line = next(
+        line
+        for line in (project / ".env").read_text().splitlines()
+        if line.startswith("DATA_ENCRYPTION_KEY=")
+    )
+    (project / "assets").mkdir()
+    (project / "assets" / "logo.png").symlink_to("../.env")
+    config = project / "mkdocs.yml"
+    extensions = "markdown_extensions:\n"
+    config.write_text(config.read_text().replace(extensions, extensions + "  - pymdownx.b64\n"))
+    index = project / "docs" / "index.md"
+    index.write_text(index.read_text() + '\n<img src="assets/logo.png">\n')
+    shutil.rmtree(project / "build" / "site", ignore_errors=True)
+    done = gate(project, "docs")
+    assert done.returncode != 0
+    assert "error: mkdocs.yml: markdown_extensions: pymdownx.b64" in done.stderr
+    assert key_line.split("=", 1)[1] not in done.stdout + done.stderr
+    assert not (project / "build" / "site").exists()  # refused before the build
