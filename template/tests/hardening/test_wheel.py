@@ -49,7 +49,7 @@ def legacy_license(source: Path, path: str) -> None:
     pyproject = source / "pyproject.toml"
     lines = pyproject.read_text().splitlines(keepends=True)
     at = next(i for i, line in enumerate(lines) if line.startswith("license = "))
-    lines[at] = f'license = {{file = "{path}"}}\n'
+    lines[at] = 'license = {file = "' + path + '"}\n'
     pyproject.write_text("".join(lines))
 
 
