@@ -358,6 +358,33 @@ def test_docker_build_refuses_a_wheel_that_reaches_past_what_git_tracks(project)
     )
 
 
+@pytest.mark.parametrize("route", ["/proc/self/environ", "../../.env"])
+def test_install_and_docker_build_refuse_metadata_read_from_outside_the_project(project, route):
+    """A legacy licence line would copy the build's environment, or .env, into METADATA."""
+    canary = "canary-4e1d-exported-to-the-build"
+    env_file = project / ".env"
+    settings = env_file.read_text()
+    env_file.write_text(f"METRICS_WEBHOOK_TOKEN={canary}\n")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text().replace('license-files = ["LICENSE"]\n', "")
+    pyproject.write_text(re.sub(r"(?m)^license = .*$", f'license = {{file = "{route}"}}', text))
+    commit_all(project, "The licence from a file")
+    exported = {"METRICS_WEBHOOK_TOKEN": canary}
+    try:
+        built = run_make(project, *AS_INSTALLED, "docker-build", "DOCKER=false", env=exported)
+        installed = run_make(project, "install", env=exported)  # pyproject.toml changed
+    finally:
+        git(project, "reset", "--quiet", "--hard", "HEAD~1")
+        env_file.write_text(settings)
+    for done in (built, installed):
+        assert done.returncode != 0
+        assert "project.license: must be a file inside the project" in done.stderr
+        assert canary not in done.stdout + done.stderr
+    assert not (project / "dist").exists()  # refused before the build
+    metadata = project.glob(".venv/lib/python*/site-packages/*.dist-info/METADATA")
+    assert not any(canary in path.read_text(errors="replace") for path in metadata)
+
+
 def test_docker_build_refuses_a_tracked_symlink(project):
     """A link to the ignored .env would bring the file it points to into the wheel."""
     link = project / "src" / package_of(project) / "defaults.cfg"
@@ -960,3 +987,25 @@ def test_stray_settings_files_fail_the_lint_the_audit_and_the_hook_by_name(proje
         for path in STRAY_CONFIG:
             assert f"  {path}\n" in done.stderr, (target, path, done.stdout + done.stderr)
             assert f"  {path}\n" in hook.stdout, (path, hook.stdout)
+
+
+def test_make_docs_refuses_an_extension_that_inlines_env(project):
+    """pymdownx.b64 and a link outside docs/ put .env, base64-encoded, into a page."""
+    key_line = next(
+        line
+        for line in (project / ".env").read_text().splitlines()
+        if line.startswith("DATA_ENCRYPTION_KEY=")
+    )
+    (project / "assets").mkdir()
+    (project / "assets" / "logo.png").symlink_to("../.env")
+    config = project / "mkdocs.yml"
+    extensions = "markdown_extensions:\n"
+    config.write_text(config.read_text().replace(extensions, extensions + "  - pymdownx.b64\n"))
+    index = project / "docs" / "index.md"
+    index.write_text(index.read_text() + '\n<img src="assets/logo.png">\n')
+    shutil.rmtree(project / "build" / "site", ignore_errors=True)
+    done = gate(project, "docs")
+    assert done.returncode != 0
+    assert "error: mkdocs.yml: markdown_extensions: pymdownx.b64" in done.stderr
+    assert key_line.split("=", 1)[1] not in done.stdout + done.stderr
+    assert not (project / "build" / "site").exists()  # refused before the build
