@@ -6,7 +6,7 @@ Kept up to date by the template (`copier update` replaces this file).
 both changed the same lines it writes both versions between markers
 (``<<<<<<< before updating`` ... ``>>>>>>> after updating``) and still exits
 with status 0; with ``--conflict rej`` it leaves ``*.rej`` files instead. This
-gate fails on either, in a file on disk or in its staged copy, so an
+gate fails on either, in a file on disk or in git's copy of it, so an
 unresolved update cannot pass `make audit` or CI. It reads every file that
 git tracks or would track, and finds ``*.rej`` files in ignored folders too.
 
@@ -44,7 +44,7 @@ def shown(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
-def first_marker(stream: IO[bytes]) -> int:
+def first_marker(stream: IO[bytes] | Blob) -> int:
     """The number of the first line that is a conflict marker, or 0."""
     number, at_line_start = 1, True
     for piece in iter(lambda: stream.readline(LONGEST_READ), b""):
@@ -61,27 +61,61 @@ def in_work_tree(path: Path) -> list[str]:
     return [f"{shown(path)}:{number}: conflict marker"] if number else []
 
 
-def staged() -> list[tuple[Path, str]]:
-    """Each staged file that differs from HEAD, with the object id of its staged copy:
-    what `git commit` would take, whatever the copy on disk holds."""
-    command = ["git", "diff", "--cached", "--raw", "--no-renames", "--no-abbrev", "-z"]
-    fields = subprocess.run(command, capture_output=True, check=True).stdout.split(b"\0")  # noqa: S603
+def index_entries() -> list[tuple[Path, str]]:
+    """Each file in git's index, with the object id of its copy there: what
+    `git commit` takes and what a push sends, whatever the copy on disk holds.
+    A checkout can show a file otherwise (an encoding or a filter named in
+    .gitattributes), so the markers are looked for in git's own copy too."""
+    command = ["git", "ls-files", "--stage", "-z"]
+    listed = subprocess.run(command, capture_output=True, check=True).stdout  # noqa: S603
     found = []
-    for header, name in zip(fields[0::2], fields[1::2], strict=False):
-        object_id = header.split()[3].decode() if header.startswith(b":") else ""
-        if object_id.strip("0"):  # all zeros: removed from the index
-            found.append((Path(os.fsdecode(name)), object_id))
+    for entry in filter(None, listed.split(b"\0")):
+        header, _, name = entry.partition(b"\t")
+        mode, object_id, _stage = header.split()
+        if mode != b"160000":  # a submodule's commit, not a file
+            found.append((Path(os.fsdecode(name)), object_id.decode()))
     return found
 
 
-def in_index(path: Path, object_id: str) -> list[str]:
+class Blob:
+    """The next ``size`` bytes of a `git cat-file --batch` stream, read line by line."""
+
+    def __init__(self, stream: IO[bytes], size: int) -> None:
+        self.stream, self.left = stream, size
+
+    def readline(self, limit: int) -> bytes:
+        piece = self.stream.readline(min(limit, self.left)) if self.left else b""
+        self.left -= len(piece)
+        return piece
+
+    def skip_rest(self) -> None:
+        while self.left:
+            self.left -= len(self.stream.read(min(self.left, LONGEST_READ)))
+
+
+def in_index(entries: list[tuple[Path, str]]) -> list[str]:
     # By object id, not by ":path": a name such as "0:notes" would be read as
-    # stage 0 of "notes".
-    command = ["git", "cat-file", "blob", object_id]
-    with subprocess.Popen(command, stdout=subprocess.PIPE) as reader:  # noqa: S603
-        number = first_marker(reader.stdout) if reader.stdout else 0
-        reader.kill()
-    return [f"{shown(path)}:{number}: conflict marker (staged)"] if number else []
+    # stage 0 of "notes". One git process reads them all, one at a time.
+    problems: list[str] = []
+    command = ["git", "cat-file", "--batch"]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as reader:  # noqa: S603
+        ids, objects = reader.stdin, reader.stdout
+        if ids is None or objects is None:  # both are pipes: never
+            return problems
+        for path, object_id in entries:
+            ids.write(object_id.encode() + b"\n")
+            ids.flush()
+            header = objects.readline()  # "<id> blob <size>", or "<id> missing"
+            if header.rstrip().endswith(b" missing"):
+                continue
+            blob = Blob(objects, int(header.split()[2]))
+            number = first_marker(blob)
+            blob.skip_rest()
+            objects.read(1)  # the newline after each object
+            if number:
+                problems.append(f"{shown(path)}:{number}: conflict marker (staged)")
+        ids.close()
+    return problems
 
 
 def rejected_hunks(root: Path) -> list[str]:
@@ -97,8 +131,8 @@ def main() -> int:
     # Every file git tracks or would track (not ignored) that is on disk ...
     listed = git_paths("ls-files", "--cached", "--others", "--exclude-standard")
     problems = [problem for path in listed if path.is_file() for problem in in_work_tree(path)]
-    # ... and every staged copy that differs from HEAD.
-    problems += [problem for path, blob in staged() for problem in in_index(path, blob)]
+    # ... and git's own copy of every file it tracks.
+    problems += in_index(index_entries())
     problems += rejected_hunks(Path.cwd())
     for problem in problems:
         print(problem, file=sys.stderr)

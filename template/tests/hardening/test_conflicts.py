@@ -101,3 +101,31 @@ def test_staged_markers_are_read_by_object_whatever_the_name_or_flags(repo, tool
     code, err = run(tools, capsys)
     assert code == 1
     assert f"{name}:2: conflict marker (staged)" in err
+
+
+def test_markers_a_checkout_would_hide_are_found_in_git_s_copy(repo, tools, capsys):
+    """An attribute can make git write a file otherwise than it stores it (here
+    UTF-16): markers in the committed copy still fail, whatever the disk shows."""
+    git = ["git", "-c", "user.name=Tests", "-c", "user.email=tests@example.com"]
+    (repo / "SECURITY.md").write_text("Contact us.\n" + COPIER_CONFLICT)
+    subprocess.run([*git, "add", "--all"], check=True)
+    subprocess.run([*git, "commit", "--quiet", "--message", "Markers"], check=True)
+    (repo / ".gitattributes").write_text("SECURITY.md working-tree-encoding=UTF-16LE\n")
+    subprocess.run([*git, "add", ".gitattributes"], check=True)
+    subprocess.run([*git, "commit", "--quiet", "--message", "Encoding"], check=True)
+    (repo / "SECURITY.md").unlink()
+    subprocess.run([*git, "checkout", "--", "SECURITY.md"], check=True)
+    assert b"<<<<<<< " not in (repo / "SECURITY.md").read_bytes()  # hidden on disk
+    code, err = run(tools, capsys)
+    assert code == 1
+    assert "SECURITY.md:2: conflict marker (staged)" in err
+
+
+def test_a_submodule_entry_is_no_file_to_read(repo, tools, capsys):
+    """A gitlink names a commit of another repository, not a blob: skipped, not a crash."""
+    subprocess.run(["git", "add", "--all"], check=True)
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    subprocess.run(
+        ["git", "update-index", "--add", "--cacheinfo", f"160000,{commit},vendor/lib"], check=True
+    )
+    assert run(tools, capsys) == (0, "")
