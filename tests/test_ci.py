@@ -69,9 +69,12 @@ def test_github_workflows_are_pinned_and_least_privilege(rendered, profile):
                 assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
                 assert set(triggers) == {"schedule", "workflow_dispatch"}
                 assert job["needs"] == "update"
+            elif name == "template-update.yml" and job_name == "secrets":
+                assert job["permissions"] == {}
+                assert job["if"] == "vars.TEMPLATE_UPDATES == 'true'"  # the first job
             elif name == "template-update.yml":
                 assert job["permissions"] == {"contents": "read"}, (name, job_name)
-                assert job["if"] == "vars.TEMPLATE_UPDATES == 'true'"
+                assert job["needs"] == "secrets"
             else:
                 assert job["permissions"] == {"contents": "read"}, (name, job_name)
             assert 0 < job["timeout-minutes"] <= 30, (name, job_name)
@@ -87,6 +90,26 @@ def test_github_workflows_are_pinned_and_least_privilege(rendered, profile):
         for line in path.read_text().splitlines():
             if "uses:" in line:
                 assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
+
+
+@GITHUB
+def test_every_secret_is_read_in_an_environment_only(rendered, profile):
+    """A repository or organisation secret reaches the CI of every pull request,
+    a template update's too (the release's own code): each secret a workflow
+    uses is read in a job that names an environment, which may deploy from the
+    default branch only; the one other job that names them refuses them."""
+    project = rendered(profile)
+    read = {}
+    for name, workflow in workflows(project).items():
+        for job_name, job in workflow["jobs"].items():
+            used = set(re.findall(r"secrets\.([A-Za-z0-9_]+)", yaml.safe_dump(job)))
+            used -= {"GITHUB_TOKEN"}
+            if (name, job_name) == ("template-update.yml", "secrets"):
+                assert used == {"TEMPLATE_UPDATE_TOKEN", "SAFETY_API_KEY"}
+            elif used:
+                read.update(dict.fromkeys(used, job.get("environment")))
+                assert job.get("if") == "github.ref == 'refs/heads/main'" or job.get("needs")
+    assert read == {"TEMPLATE_UPDATE_TOKEN": "template-update", "SAFETY_API_KEY": "safety"}
 
 
 @GITHUB

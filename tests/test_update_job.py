@@ -92,7 +92,7 @@ def make_setting(tmp_path: Path, profile: str) -> dict[str, Path]:
 
 def checkout(setting: dict[str, Path], workspace: Path) -> None:
     """What the checkout step leaves: a clone of origin's main; with `make install`, copier."""
-    git(workspace.parent, "clone", "--quiet", str(setting["origin"]), str(workspace))
+    git(workspace, "clone", "--quiet", str(setting["origin"]), ".")
 
 
 def installed(workspace: Path) -> None:
@@ -123,8 +123,15 @@ def job_env(setting: dict[str, Path], folder: Path, **more: str) -> dict[str, st
     }
 
 
-def run_github(setting: dict[str, Path], run_number: int) -> tuple[int, str]:
-    """Run the workflow's jobs in order; return the first failing code (or 0) and the output."""
+def run_github(
+    setting: dict[str, Path], run_number: int, *, repository_secrets: bool = False
+) -> tuple[int, str]:
+    """Run the workflow's jobs in order; return the first failing code (or 0) and the output.
+
+    Secrets are environment secrets, as the docs say to store them: a step gets
+    a value only in a job that names an environment, unless
+    ``repository_secrets``, where every job gets them.
+    """
     workflow = yaml.safe_load(
         (setting["project"] / ".github/workflows/template-update.yml").read_text()
     )
@@ -135,6 +142,7 @@ def run_github(setting: dict[str, Path], run_number: int) -> tuple[int, str]:
         folder = run / name
         temp, workspace = folder / "temp", folder / "workspace"
         temp.mkdir(parents=True)
+        workspace.mkdir()  # the runner's, checked out into or not
         (folder / "github_path").touch()
         env = job_env(
             setting,
@@ -160,7 +168,11 @@ def run_github(setting: dict[str, Path], run_number: int) -> tuple[int, str]:
             elif step.get("run") == "make install":
                 installed(workspace)
             elif "run" in step:
-                step_env = {**env, **{key: GITHUB_TOKEN for key in step.get("env", {})}}
+                given = repository_secrets or "environment" in job
+                step_env = {
+                    **env,
+                    **{key: secret(value, given) for key, value in step.get("env", {}).items()},
+                }
                 cwd = step.get("working-directory", str(workspace))
                 cwd = cwd.replace("${{ runner.temp }}", str(temp))
                 done = bash(step["run"], Path(cwd), step_env)
@@ -170,8 +182,16 @@ def run_github(setting: dict[str, Path], run_number: int) -> tuple[int, str]:
     return 0, output
 
 
-def run_gitlab(setting: dict[str, Path]) -> tuple[int, str]:
-    """The two template-update jobs, as a schedule runs them, with GitLab's variables."""
+def secret(expression: str, given: bool) -> str:
+    """What GitHub puts in a step's env for ``expression``: a secret, or whether it is set."""
+    if "!= ''" in expression:
+        return str(given).lower()
+    return GITHUB_TOKEN if given else ""
+
+
+def run_gitlab(setting: dict[str, Path], unscoped: dict[str, str] | None = None) -> tuple[int, str]:
+    """The two template-update jobs, as a schedule runs them, with GitLab's variables;
+    ``unscoped`` are variables stored without an environment scope (every job has them)."""
     project = setting["project"]
     pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
     run = project.parent / "pipeline"
@@ -185,6 +205,7 @@ def run_gitlab(setting: dict[str, Path]) -> tuple[int, str]:
         "CI_SERVER_HOST": "gitlab.example",
         "CI_PROJECT_PATH": "group/churn",
         "CI_COMMIT_SHA": git(setting["origin"], "rev-parse", "main").strip(),
+        **(unscoped or {}),
     }
     output, artifact = "", None
     for name in ("template-update", "template-update-push"):
@@ -297,7 +318,9 @@ def test_the_job_that_runs_copier_can_write_nothing_and_holds_no_secret(setting)
     update, propose = workflow["jobs"]["update"], workflow["jobs"]["propose"]
     assert update["permissions"] == {"contents": "read"}
     assert not re.search(r"secrets\.|github\.token", yaml.safe_dump(update))
+    assert update["needs"] == "secrets"
     assert propose["needs"] == "update"
+    assert propose["environment"] == "template-update"
     assert propose["permissions"] == {"contents": "write", "pull-requests": "write"}
     assert not any(
         step.get("uses", "").startswith("actions/setup-python") for step in propose["steps"]
@@ -450,3 +473,31 @@ def test_the_gitlab_jobs_propose_a_release_once_and_run_none_of_it(gitlab_settin
     assert calls(gitlab_setting, "make") == calls(gitlab_setting, "copier") == []
     assert code == 1, output
     assert "SECURITY.md:6: conflict marker" in output
+
+
+def test_a_secret_every_pull_request_could_read_stops_the_update(setting):
+    """Stored as a repository secret, the token would reach the CI of the update's
+    own pull request, which runs the release's code: nothing runs, nothing is pushed."""
+    release(setting["template"], "1.1.0", append_to_the_makefile)
+    code, output = run_github(setting, 1, repository_secrets=True)
+    assert code == 1
+    assert "error: TEMPLATE_UPDATE_TOKEN is a repository or organisation secret," in output
+    assert "error: SAFETY_API_KEY is a repository or organisation secret," in output
+    assert GITHUB_TOKEN not in output
+    assert "Updating to template version" not in output  # copier never ran
+    assert set(branches(setting["origin"])) == {"main"}
+    assert calls(setting, "gh") == []
+    # Stored in their environments, the same run proposes the release.
+    code, output = run_github(setting, 2)
+    assert code == 0, output
+    assert "template-update/1.1.0" in branches(setting["origin"])
+
+
+def test_the_gitlab_update_refuses_a_secret_that_reaches_every_job(gitlab_setting):
+    release(gitlab_setting["template"], "1.1.0", append_to_the_makefile)
+    code, output = run_gitlab(gitlab_setting, unscoped={"SAFETY_API_KEY": "planted-key"})
+    assert code == 1
+    assert "error: SAFETY_API_KEY reaches every job: scope it to its environment." in output
+    assert "planted-key" not in output
+    assert "Updating to template version" not in output
+    assert set(branches(gitlab_setting["origin"])) == {"main"}

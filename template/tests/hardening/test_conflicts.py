@@ -124,7 +124,7 @@ def test_markers_a_checkout_would_hide_are_found_in_git_s_copy(repo, tools, caps
 def test_a_submodule_entry_is_no_file_to_read(repo, tools, capsys):
     """A gitlink names a commit of another repository, not a blob: skipped, not a crash."""
     subprocess.run(["git", "add", "--all"], check=True)
-    commit = "0123456789abcdef0123456789abcdef01234567"
+    commit = "1" * 40
     subprocess.run(
         ["git", "update-index", "--add", "--cacheinfo", f"160000,{commit},vendor/lib"], check=True
     )
