@@ -965,7 +965,23 @@ STRAY_CONFIG = [
     "src/.hadolint.yaml",
     "SRC/Setup.CFG",
     ".venv/lib/sitecustomize.py",
+    "src/sitecustomize.py",
+    "src/pkg/usercustomize.py",
+    "src/extra.pth",
 ]
+
+
+def test_a_sitecustomize_that_ends_every_python_with_0_cannot_pass_the_config_check(project):
+    """The editable install puts src/ on the path of every tool in .venv, and
+    Python imports a sitecustomize first: one that ends each process with
+    status 0 passes every gate that runs on the venv's Python. The check that
+    refuses it runs isolated (-I -S), so it still fails, naming the file."""
+    plant(project, "src/sitecustomize.py", "import os\n\nos._exit(0)\n")
+    assert run_in(project, ".venv/bin/python", "-c", "raise SystemExit(3)").returncode == 0
+    for target in ("audit-config", "audit"):
+        done = gate(project, target)
+        assert done.returncode != 0, target
+        assert "  src/sitecustomize.py\n" in done.stderr, (target, done.stderr)
 
 
 def test_stray_settings_files_fail_the_lint_the_audit_and_the_hook_by_name(project):

@@ -12,8 +12,11 @@ venv; uv a uv.toml; pip-compile a .pip-tools.toml. A commit that adds one
 could switch a check off for the code beside it, or choose the index pip
 installs from, so git may track none of them, nor a second copy of the
 project's own settings below the top, nor anything under .venv (pip, uv and
-Python read it: pip.conf, pyvenv.cfg, *.pth). Case is ignored, as macOS and
-Windows ignore it when they open a file.
+Python read it: pip.conf, pyvenv.cfg, *.pth), nor a sitecustomize.py or
+usercustomize.py anywhere: `make install` puts src/ on the path of every tool
+in .venv, and Python runs such a module first in each of them. Case is
+ignored, as macOS and Windows ignore it when they open a file. It runs with
+`python -I -S`, so nothing it checks for can run in it first.
 
     python tools/check_config_files.py                 # make audit-config, make lint, pre-commit
     python tools/check_config_files.py --venv .venv    # make install, make lock-check
@@ -47,6 +50,11 @@ ANYWHERE = [
     "pip.ini",
     "uv.toml",
     ".pip-tools.toml",
+    # Python runs these at the start of every process that finds them: the
+    # editable install puts src/ on the path of every tool in .venv.
+    "sitecustomize.py",
+    "usercustomize.py",
+    "*.pth",
 ]
 # The project's own, at the top only.
 BELOW_THE_TOP = [

@@ -147,6 +147,11 @@ PLANTED = {
     '[tool.hatch.version]\nsource = "env"\nvariable = "CI_JOB_TOKEN"': "tool.hatch.version.source",
     '[tool.hatch.version]\npath = "../../.env"': "tool.hatch.version.path",
     "hatch.toml": "hatch.toml: build.targets.wheel.force-include",
+    # A command or a plugin of the project's that would stand in for a tool's.
+    'bandit = "pkg.fake:main"': "project.scripts: name each command",
+    'pip-audit = "pkg.fake:main"': "project.scripts: name each command",
+    '[project.gui-scripts]\npytest = "pkg.fake:main"': "project.gui-scripts: name each command",
+    '[project.entry-points.pytest11]\nplanted = "pkg.fake"': "project.entry-points",
 }
 
 
@@ -163,6 +168,8 @@ def test_a_setting_that_reads_past_the_snapshot_is_refused_before_the_build(tmp_
         edit(source, 'build-backend = "hatchling.build"', planted)
     elif planted.startswith("backend-path = "):
         edit(source, 'build-backend = "hatchling.build"', f'build-backend = "x"\n{planted}')
+    elif planted.startswith(("bandit = ", "pip-audit = ")):
+        edit(source, "[project.scripts]\n", f"[project.scripts]\n{planted}\n")
     elif planted == "hatch.toml":
         # hatchling merges a hatch.toml beside pyproject.toml into [tool.hatch].
         (source / "hatch.toml").write_text('[build.targets.wheel.force-include]\n"/etc" = "e"\n')
