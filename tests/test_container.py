@@ -240,6 +240,8 @@ def build_image(docker: str, copie_session, backend: str) -> tuple[str, Path]:
         f"note: not in the image (untracked): src/{PACKAGE}/data/customers.csv "
         f"src/{PACKAGE}/local_settings.toml"
     ) in built.stdout
+    # The stand-in database was only there to be kept out; the run makes its own.
+    (project / "data" / "warehouse.sqlite").unlink()
     return f"container-check:{backend}", project
 
 

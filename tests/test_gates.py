@@ -353,9 +353,11 @@ def test_docker_build_refuses_a_wheel_that_reaches_past_what_git_tracks(project)
         git(project, "reset", "--quiet", "--hard", "HEAD~1")
         env_file.write_text(settings)
     assert done.returncode != 0
-    assert f"{package_of(project)}/defaults.env: not a file of the snapshot of what git tracks" in (
-        done.stderr
-    )
+    # Refused from the settings, before any wheel is built (the wheel check
+    # behind it would refuse the file as not of the snapshot).
+    assert "tool.hatch.build.targets.wheel.force-include: adds files from" in done.stderr
+    assert "canary-0c4f-dotenv" not in done.stdout + done.stderr
+    assert not list((project / "dist").glob("*.whl"))
 
 
 @pytest.mark.parametrize("route", ["/proc/self/environ", "../../.env"])

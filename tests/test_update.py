@@ -87,7 +87,7 @@ def old_release(template: Path) -> None:
     edit(template / "template" / "Makefile.jinja", LOCK_FORM_CHECK, "")
     edit(template / "template" / "Makefile.jinja", UV_LOCK_FORM_CHECK, "")
     tools = template / "template" / "tools"
-    (tools / "check_wheel.py").rename(tools / "wheel_check.py")
+    (tools / "check_wheel.py.jinja").rename(tools / "wheel_check.py.jinja")
     for path in (template / "template").rglob("*"):
         if path.is_file() and "check_wheel" in path.read_text(errors="ignore"):
             path.write_text(path.read_text().replace("check_wheel", "wheel_check"))
