@@ -33,6 +33,7 @@ import sys
 from pathlib import Path
 
 # A tracked venv lists thousands of files: the first ones name the problem.
+# Every settings file is named.
 SHOWN = 20
 # Read by a tool wherever they lie.
 ANYWHERE = [
@@ -96,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[tuple[str, list[str]]] = []
     found = tracked(venv_pathspecs(args.venv))
     if found:
-        problems.append(("git tracks files under .venv, which pip, uv or Python would read", found))
+        venv = "git tracks files under .venv, which pip, uv or Python would read"
+        more = [f"and {len(found) - SHOWN} more"] if len(found) > SHOWN else []
+        problems.append((venv, found[:SHOWN] + more))
     if not args.venv:
         settings = [f":(glob,icase)**/{name}" for name in ANYWHERE]
         settings += [f":(glob,icase)*/**/{name}" for name in BELOW_THE_TOP]
@@ -111,10 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     for what, paths in problems:
         print(f"error: {what}:", file=sys.stderr)
-        for path in paths[:SHOWN]:
+        for path in paths:
             print(f"  {path}", file=sys.stderr)
-        if len(paths) > SHOWN:
-            print(f"  and {len(paths) - SHOWN} more", file=sys.stderr)
     if problems:
         print(
             "Untrack them (git rm -r --cached PATH) and commit; the project's settings "
