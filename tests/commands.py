@@ -118,6 +118,15 @@ def run_in(
     )
 
 
+def pre_commit(project: Path, *hook: str) -> subprocess.CompletedProcess[str]:
+    """The project's pre-commit hooks on every file (one hook, if named), from an
+    empty PRE_COMMIT_HOME: the hooks are local and must install nothing."""
+    home = str(project.parent / "pre-commit-home")
+    return run_in(
+        project, ".venv/bin/pre-commit", "run", *hook, "--all-files", env={"PRE_COMMIT_HOME": home}
+    )
+
+
 def run_make(
     project: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

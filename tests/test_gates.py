@@ -23,6 +23,7 @@ from commands import (
     commit_all,
     git,
     package_of,
+    pre_commit,
     python_path,
     render,
     run_in,
@@ -668,14 +669,7 @@ def test_zizmor_fails_the_gate_and_the_hook_on_a_workflow_flaw(project, flaw):
     assert done.returncode != 0
     assert f"[{finding}]" in done.stdout, done.stdout + done.stderr
     hook_id = "zizmor" if path.startswith(".github/") else "zizmor-actions"
-    hook = subprocess.run(
-        [project / ".venv/bin/pre-commit", "run", hook_id, "--all-files"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
-        check=False,
-    )
+    hook = pre_commit(project, hook_id)
     assert hook.returncode != 0
     assert f"[{finding}]" in hook.stdout
 
@@ -990,14 +984,7 @@ def test_stray_settings_files_fail_the_lint_the_audit_and_the_hook_by_name(proje
     assert gate(project, "audit-config").returncode == 0
     for path in STRAY_CONFIG:
         plant(project, path, "# planted\n")
-    hook = subprocess.run(
-        [project / ".venv/bin/pre-commit", "run", "config-files", "--all-files"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
-        check=False,
-    )
+    hook = pre_commit(project, "config-files")
     assert hook.returncode != 0
     for target in ("audit-config", "lint"):
         done = gate(project, target)

@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from commands import check, git, package_of, python_path, render, run_make
+from commands import check, git, package_of, pre_commit, python_path, render, run_make
 from installs import DEFAULT_PROJECT, install
 from osv_server import REQUESTS_VERIFY_FALSE, serving
 from profiles import DEFAULT_PYTHON, INSTALL_PROFILES, answer
@@ -104,15 +104,7 @@ def test_install_test_run_lint_from_a_fresh_commit(
         with serving([REQUESTS_VERIFY_FALSE]) as osv:
             check(run_make(project, "audit", env=osv.environment()))
     # The hooks are local: with an empty PRE_COMMIT_HOME they install nothing.
-    check(
-        subprocess.run(
-            [project / ".venv/bin/pre-commit", "run", "--all-files"],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
-        )
-    )
+    check(pre_commit(project))
     # Data, models, reports and the venv are all ignored: the run leaves git clean.
     assert git(project, "status", "--porcelain") == ""
 

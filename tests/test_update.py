@@ -37,6 +37,7 @@ from commands import (
     copier_cli,
     git,
     package_of,
+    pre_commit,
     python_path,
     run_in,
     run_make,
@@ -343,13 +344,7 @@ def conflict_stops_the_audit_and_the_hooks(project: Path) -> None:
     audit = run_make(project, "audit")
     assert audit.returncode != 0
     assert "SECURITY.md:6: conflict marker" in audit.stderr
-    hooks = run_in(
-        project,
-        ".venv/bin/pre-commit",
-        "run",
-        "--all-files",
-        env={"PRE_COMMIT_HOME": str(project.parent / "pre-commit-home")},
-    )
+    hooks = pre_commit(project)
     assert hooks.returncode != 0
     assert re.search(r"no merge conflict markers\.+Failed", hooks.stdout), hooks.stdout
 
