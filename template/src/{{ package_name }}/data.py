@@ -5,7 +5,7 @@ loads scikit-learn's bundled breast-cancer data into the ``samples`` table of
 the project's database (``DATABASE_URL``; an SQLite file by default). The
 pipeline then reads it with :func:`extract`. Replace both with your own
 tables and queries, built the same way: SQLAlchemy Core with bound values,
-read into pandas by ``hardening.database.read_query``; ruff bans SQL text
+read into pandas by ``hardening.read_query``; ruff bans SQL text
 (``sqlalchemy.text``, ``pandas.read_sql``, the drivers) in this project.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.datasets import load_breast_cancer
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, Table, Text, func, select
 
-from .hardening import database
+from .hardening import read_query
 
 TARGET = "target"
 ID = "sample_id"
@@ -87,7 +87,7 @@ def extract(engine: Engine, cohort: str | None = None) -> pd.DataFrame:
     if cohort is not None:
         query = query.where(samples.c[COHORT] == cohort)
     with engine.connect() as connection:
-        frame = database.read_query(query, connection)
+        frame = read_query(query, connection)
     # SQLAlchemy names columns with a str subclass, which scikit-learn does not
     # take as feature names: the model would then not check them when scoring.
     frame.columns = [str(name) for name in frame.columns]

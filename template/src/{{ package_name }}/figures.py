@@ -1,4 +1,5 @@
-"""Figures of a run: the confusion matrix and the ROC curve of the model.
+"""Figures of a run: the confusion matrix (and ROC curve for two classes) of a
+classifier, or predicted against true values and the residuals of a regressor.
 
 Drawn with matplotlib's object-oriented API on its Agg canvas, never through
 pyplot: nothing here picks a global backend or needs a display, so a run
@@ -17,19 +18,28 @@ from matplotlib.figure import Figure
 from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 from sklearn.pipeline import Pipeline
 
+from .features import is_classification
+
 # Names a run's figures end with; the file name starts with the run's stem.
 CONFUSION_MATRIX = "confusion-matrix"
 ROC_CURVE = "roc-curve"
+PREDICTED = "predicted-vs-true"
+RESIDUALS = "residuals"
 
 
 def draw(model: Pipeline, features: pd.DataFrame, target: pd.Series) -> dict[str, Figure]:
     """Every figure of the model scored on ``features``, keyed by name."""
     predicted = model.predict(features)
-    probability = model.predict_proba(features)[:, 1]
-    return {
-        CONFUSION_MATRIX: confusion_matrix_figure(target, predicted),
-        ROC_CURVE: roc_curve_figure(target, probability),
-    }
+    if not is_classification(target):
+        return {
+            PREDICTED: predicted_figure(target, predicted),
+            RESIDUALS: residuals_figure(target, predicted),
+        }
+    drawn = {CONFUSION_MATRIX: confusion_matrix_figure(target, predicted)}
+    if len(model.classes_) == 2:
+        probability = model.predict_proba(features)[:, 1]
+        drawn[ROC_CURVE] = roc_curve_figure(target, probability, positive=model.classes_[1])
+    return drawn
 
 
 def confusion_matrix_figure(target: pd.Series, predicted: pd.Series) -> Figure:
@@ -60,10 +70,10 @@ def confusion_matrix_figure(target: pd.Series, predicted: pd.Series) -> Figure:
     return figure
 
 
-def roc_curve_figure(target: pd.Series, probability: pd.Series) -> Figure:
+def roc_curve_figure(target: pd.Series, probability: pd.Series, positive: object = 1) -> Figure:
     """True against false positive rate over every threshold, with its area."""
-    false_positive, true_positive, _ = roc_curve(target, probability)
-    area = roc_auc_score(target, probability)
+    false_positive, true_positive, _ = roc_curve(target, probability, pos_label=positive)
+    area = roc_auc_score(target == positive, probability)
     figure = _figure()
     axes = figure.subplots()
     axes.plot(false_positive, true_positive, label=f"model (AUC {area:.3f})")
@@ -76,6 +86,28 @@ def roc_curve_figure(target: pd.Series, probability: pd.Series) -> Figure:
         title="ROC curve",
     )
     axes.legend(loc="lower right")
+    return figure
+
+
+def predicted_figure(target: pd.Series, predicted: pd.Series) -> Figure:
+    """Each test row's prediction against its true value; the diagonal is a perfect model."""
+    figure = _figure()
+    axes = figure.subplots()
+    axes.scatter(target, predicted, s=12, alpha=0.6)
+    low, high = min(target.min(), predicted.min()), max(target.max(), predicted.max())
+    axes.plot([low, high], [low, high], linestyle="--", color="grey", label="perfect")
+    axes.set(xlabel="True value", ylabel="Predicted value", title="Predicted against true")
+    axes.legend(loc="upper left")
+    return figure
+
+
+def residuals_figure(target: pd.Series, predicted: pd.Series) -> Figure:
+    """How far predictions miss: a histogram of true minus predicted values."""
+    figure = _figure()
+    axes = figure.subplots()
+    axes.hist(target - predicted, bins=30)
+    axes.axvline(0, linestyle="--", color="grey")
+    axes.set(xlabel="True minus predicted", ylabel="Test rows", title="Residuals")
     return figure
 
 

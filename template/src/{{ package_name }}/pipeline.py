@@ -13,7 +13,17 @@ import pandas as pd
 
 from . import data, features, figures, model, schema
 from .config import Settings
-from .hardening import database, datafiles, model_store, runs, validation, webhook
+from .hardening import (
+    check_text,
+    connect,
+    load_model,
+    post_metrics,
+    record_run,
+    refuse_downgrade,
+    save_model,
+    validate,
+    write_frame,
+)
 from .paths import ProjectPaths
 
 log = logging.getLogger(__name__)
@@ -44,29 +54,31 @@ def run(
     # Typed by a person: refused early if no database could store it as given.
     for value, what in ((label, "the run label"), (cohort, "the cohort")):
         if value is not None:
-            database.check_text(value, what)
-    engine = database.connect(settings.database(), paths.database)
+            check_text(value, what)
+    # The run's parameters, recorded with it: `runs --tag cohort=north` finds it.
+    tags = {"seed": seed} | ({} if cohort is None else {"cohort": cohort})
+    engine = connect(settings.database(), paths.database)
     try:
         data.ensure_source(engine)
         # Checked before anything is written: a bad row stops the run here.
-        raw = validation.check(data.extract(engine, cohort=cohort), schema.SAMPLES, "table samples")
-        datafiles.refuse_downgrade(paths.data_folders, keys)
+        raw = validate(data.extract(engine, cohort=cohort), schema.SAMPLES, "table samples")
+        refuse_downgrade(paths.data_folders, keys)
         paths.create()
-        written = datafiles.write_frame(raw, paths.raw_data / "samples.csv", keys)
+        written = write_frame(raw, paths.raw_data / "samples.csv", keys)
         log.info("Wrote %d rows of raw data to %s", len(raw), written)
 
         split = features.split(raw, seed=seed)
-        datafiles.write_frame(split.train, paths.processed_data / "train.csv", keys)
-        datafiles.write_frame(split.test, paths.processed_data / "test.csv", keys)
+        write_frame(split.train, paths.processed_data / "train.csv", keys)
+        write_frame(split.test, paths.processed_data / "test.csv", keys)
         log.info("Split %d training and %d test rows", len(split.train), len(split.test))
 
         fitted = model.train(*features.features_and_target(split.train), seed=seed)
         model_path = paths.models / MODEL_FILE
-        digest = model_store.save_model(fitted, model_path, settings.signing_key())
+        digest = save_model(fitted, model_path, settings.signing_key())
         log.info("Saved model to %s (sha256 %s)", model_path, digest)
 
         # Score the model as it was saved, so the report describes the file on disk.
-        reloaded = model_store.load_model(
+        reloaded = load_model(
             model_path, trusted=settings.trusted_model_types, signing_key=settings.signing_key()
         )
         test_features, test_target = features.features_and_target(split.test)
@@ -75,10 +87,10 @@ def run(
         metrics_path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
         log.info("Wrote metrics to %s: %s", metrics_path, metrics)
 
-        run_id = runs.record(
+        run_id = record_run(
             engine,
             label=label,
-            cohort=cohort,
+            tags=tags,
             rows=len(raw),
             input_sha256=fingerprint(raw),
             model_sha256=digest,
@@ -95,7 +107,7 @@ def run(
         engine.dispose()
 
     if settings.metrics_webhook_url is not None and settings.metrics_webhook_token is not None:
-        webhook.post_metrics(settings.metrics_webhook_url, settings.metrics_webhook_token, metrics)
+        post_metrics(settings.metrics_webhook_url, settings.metrics_webhook_token, metrics)
 
     return RunResult(paths, run_id, metrics, model_path, metrics_path, figure_paths)
 

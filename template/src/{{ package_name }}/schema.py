@@ -1,7 +1,7 @@
 """What the pipeline's input must look like, checked before anything is written.
 
 Declare a schema for each table or file your pipeline reads, next to the code
-that reads it; ``hardening.validation.check`` applies it and turns failures
+that reads it; ``hardening.validate`` applies it and turns failures
 into one error that names columns and checks, never values. See
 https://pandera.readthedocs.io for every kind of check.
 """

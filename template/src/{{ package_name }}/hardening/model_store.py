@@ -40,6 +40,9 @@ HMAC_FORMAT = "hmac-sha256-v2"
 # Format 1 signed the model's bytes alone; only the re-seal reads it.
 FORMAT_1 = "hmac-sha256"
 MODELS_FOLDER = "models"
+# Types every model may hold beyond skops' defaults. skops rebuilds a dtype
+# from an empty array it reads without pickle (SimpleImputer keeps one).
+TRUSTED_TYPES = ("numpy.dtype",)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -213,4 +216,4 @@ def load_model(
     ``trusted`` names the types beyond skops' defaults the model may hold
     (``Settings.trusted_model_types``); anything else in the file is refused.
     """
-    return sio.loads(verified_bytes(path, signing_key), trusted=list(trusted))
+    return sio.loads(verified_bytes(path, signing_key), trusted=[*TRUSTED_TYPES, *trusted])

@@ -1,11 +1,11 @@
 """Checking input against its declared schema, with errors that hold no data.
 
 pandera reports every failed check with the offending cell values, and those
-may be sensitive (a patient's measurement, a customer's name). :func:`check`
-runs the owner's schema (``schema.py``) on every row and, when anything
-fails, raises :class:`DataValidationError` naming the source, each column,
-each failed check and how many rows failed it: never a value, and with no
-chained exception that could carry one.
+may be sensitive (a patient's measurement, a customer's name). :func:`validate`
+runs the project's schema on every row and, when anything fails, raises
+:class:`DataValidationError` naming the source, each column, each failed
+check and how many rows failed it: never a value, and with no chained
+exception that could carry one.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class DataValidationError(ValueError):
     """Input failed its schema. The message names columns and checks, never values."""
 
 
-def check(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> pd.DataFrame:
+def validate(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> pd.DataFrame:
     """Return ``frame`` as the schema makes it (types coerced), or raise for every problem."""
     try:
         return schema.validate(frame, lazy=True)
