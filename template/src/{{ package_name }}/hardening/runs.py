@@ -223,7 +223,11 @@ def find_runs(
             ]
             if not found:
                 return []
-            listed = select(run_tags).where(run_tags.c.run_id.in_([run.id for run in found]))
+            listed = (
+                select(run_tags)
+                .where(run_tags.c.run_id.in_([run.id for run in found]))
+                .order_by(run_tags.c.run_id, run_tags.c.name)
+            )
             tags_of: dict[int, dict[str, TagValue]] = {}
             for row in connection.execute(listed).mappings():
                 tags_of.setdefault(int(row["run_id"]), {})[_text(row["name"])] = _tag(row["value"])
