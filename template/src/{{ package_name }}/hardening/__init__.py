@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .cli import ArgumentParser, run_command_line
     from .commands import ProjectFolders, add_commands
-    from .database import check_text, connect, read_query
+    from .database import check_text, choose, connect, read_query
     from .datafiles import read_frame, refuse_downgrade, write_frame
     from .logging_setup import setup_logging
     from .model_store import ModelIntegrityError, load_model, save_model, verified_bytes
@@ -43,6 +43,7 @@ _SOURCES = {
     "connect": "database",
     "read_query": "database",
     "check_text": "database",
+    "choose": "database",
     # Input checked against its schema
     "validate": "validation",
     "DataValidationError": "validation",
@@ -75,6 +76,7 @@ __all__ = [
     "Tags",
     "add_commands",
     "check_text",
+    "choose",
     "connect",
     "find_runs",
     "load_model",
