@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .commands import ProjectFolders, add_commands
     from .database import check_text, choose, connect, read_query
     from .datafiles import read_frame, refuse_downgrade, write_frame
+    from .encryption import new_key
     from .logging_setup import setup_logging
     from .model_store import ModelIntegrityError, load_model, save_model, verified_bytes
     from .runs import Run, Tags, find_runs, record_run
@@ -51,6 +52,7 @@ _SOURCES = {
     "read_frame": "datafiles",
     "write_frame": "datafiles",
     "refuse_downgrade": "datafiles",
+    "new_key": "encryption",
     # Models, signed or checksummed, loaded without pickle
     "save_model": "model_store",
     "load_model": "model_store",
@@ -80,6 +82,7 @@ __all__ = [
     "connect",
     "find_runs",
     "load_model",
+    "new_key",
     "post_metrics",
     "read_frame",
     "read_query",
