@@ -7,3 +7,7 @@ Extend it from ``config.py`` (your settings, extra redaction patterns, extra
 trusted model types), which the template creates once and never changes.
 An edit here is overwritten, or becomes a merge conflict, on the next update.
 """
+
+from .settings import HardenedSettings
+
+__all__ = ["HardenedSettings"]
