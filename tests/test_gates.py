@@ -747,14 +747,14 @@ def test_mypy_fails_the_lint_on_a_bare_waiver_and_a_condition_always_true(projec
     assert done.returncode != 0
     assert 'scores.py:2: error: "type: ignore" comment without error code' in done.stdout
     module.write_text(
-        "def label(score: float) -> str:\n    return str(score) if score or True else ''\n"
+        'def label(score: str) -> str:\n    return score if isinstance(score, str) else ""\n'
     )
     done = gate(project, "lint")
     assert done.returncode != 0
     assert "scores.py:2: error: If condition is always true  [redundant-expr]" in done.stdout
     module.write_text(
         "from pathlib import Path\n\n\n"
-        "def label(where: Path) -> str:\n    return 'given' if where else 'none'\n"
+        'def label(where: Path) -> str:\n    return "given" if where else "none"\n'
     )
     done = gate(project, "lint")
     assert done.returncode != 0
@@ -762,17 +762,39 @@ def test_mypy_fails_the_lint_on_a_bare_waiver_and_a_condition_always_true(projec
     assert "[truthy-bool]" in done.stdout, done.stdout
 
 
+COPIER_CONFLICT = "<<<<<<< before updating\nours\n=======\ntheirs\n>>>>>>> after updating\n"
+
+
+def test_conflict_markers_an_encoding_hides_fail_the_audit_and_the_hook(project):
+    """git stores SECURITY.md with markers but writes it out as UTF-16: a reader
+    of the disk (pre-commit-hooks' check-merge-conflict) sees none. The
+    project's check reads git's copy, in `make audit-conflicts` and pre-commit."""
+    security = project / "SECURITY.md"
+    security.write_text(security.read_text() + COPIER_CONFLICT)
+    git(project, "add", "SECURITY.md")
+    (project / ".gitattributes").write_text("SECURITY.md working-tree-encoding=UTF-16LE\n")
+    git(project, "add", ".gitattributes")
+    security.unlink()
+    git(project, "checkout", "--", "SECURITY.md")
+    assert b"<<<<<<< " not in security.read_bytes()
+    line = len((project / "SECURITY.md").read_text(encoding="utf-16-le").splitlines()) - 4
+    assert pre_commit(project, "check-merge-conflict").returncode == 0  # fooled
+    for done in (gate(project, "audit-conflicts"), pre_commit(project, "conflicts")):
+        assert done.returncode != 0
+        assert f"SECURITY.md:{line}: conflict marker (staged)" in done.stdout + done.stderr
+
+
 # --- the import contracts: lint-imports in `make lint` and pre-commit ---------
 
 
 def only_template_modules(project: Path) -> str:
-    """The package with its example modules removed (they are the owner's to
-    replace): the template's hardening, config.py and __init__.py, which import
-    as the contracts say. Returns the package name."""
+    """The package with its example modules emptied (they are the owner's to
+    replace): the template's hardening, config.py and __init__.py remain, which
+    import as the contracts say. Returns the package name."""
     package = package_of(project)
     for module in (project / "src" / package).glob("*.py"):
         if module.name not in {"__init__.py", "config.py"}:
-            git(project, "rm", "--quiet", str(module.relative_to(project)))
+            plant(project, str(module.relative_to(project)), '"""Replaced by the owner."""\n')
     done = gate(project, "lint")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Contracts: 4 kept, 0 broken." in done.stdout
