@@ -21,9 +21,11 @@ A ban sees imported names only. This check covers what it cannot:
    ``partial``, ``getattr``, ``attrgetter``, ``methodcaller``.
 2. **Nothing goes round the ban.** ``raw_connection()``, ``cursor()``,
    ``.driver_connection`` and ``.dbapi_connection`` hand out the driver,
-   which runs any string, and ``import_module``, ``__import__`` and
-   ``sys.modules`` reach pandas or a SQL package by a string (or by a name
-   not written out) where ruff cannot see it: each fails wherever it is used.
+   which runs any string, and ``import_module``, ``__import__``,
+   ``pkgutil.resolve_name`` and ``sys.modules`` reach pandas or a SQL package
+   by a string (or by a name not written out) where ruff cannot see it: each
+   fails wherever it is used, but for ``import_module(".name", __name__)``,
+   which reaches a module of the package itself.
 3. **No built string reaches execute.** ``execute``, ``executemany``,
    ``read_sql`` and ``read_sql_query`` must not be given, as their statement,
    a string built at run time: an f-string, ``+`` or ``%`` with a string, a
@@ -48,6 +50,8 @@ SQL_PACKAGES = {"sqlalchemy", "psycopg", "psycopg2", "sqlite3"}
 # What ruff's ban covers by imported name: reaching them by a string instead
 # (import_module("pandas").read_sql, sys.modules["sqlite3"]) is refused here.
 BANNED_PACKAGES = SQL_PACKAGES | {"pandas"}
+# What finds a module, or a name in one, from a string at run time.
+FINDS_MODULES = {"import_module", "__import__", "resolve_name"}
 # Functions of those packages that turn a string into SQL.
 MAKES_SQL = {
     "text",
@@ -147,10 +151,36 @@ def called_name(call: ast.Call) -> str | None:
 
 
 def package_named(node: ast.expr | None) -> str | None:
-    """The top package a string literal names (``"pandas.io.sql"``), else None."""
+    """The top package a string literal names (``"pandas.io.sql"``, ``"pandas:read_sql"``),
+    else None; a relative name (``".io"``) names none."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value.split(".")[0]
+        return node.value.split(":")[0].split(".")[0] or None
     return None
+
+
+def imports_own_module(call: ast.Call, tree: ast.Module) -> bool:
+    """``import_module(".name", __name__)``: a relative name anchored at this module's
+    own package reaches only the project's modules, which this check reads too. Not
+    when the module binds ``__name__`` or ``__package__`` itself, anywhere."""
+    if called_name(call) != "import_module" or len(call.args) != 2 or call.keywords:
+        return False
+    name, anchor = call.args
+    start = name
+    if isinstance(name, ast.JoinedStr) and name.values:
+        start = name.values[0]
+    elif isinstance(name, ast.BinOp) and isinstance(name.op, ast.Add):
+        start = name.left
+    relative = isinstance(start, ast.Constant) and str(start.value).startswith(".")
+    anchors = {"__name__", "__package__"}
+    if not (relative and isinstance(anchor, ast.Name) and anchor.id in anchors):
+        return False
+    return not any(
+        (isinstance(node, ast.Name) and node.id in anchors and not isinstance(node.ctx, ast.Load))
+        or (isinstance(node, ast.arg) and node.arg in anchors)
+        or (isinstance(node, ast.alias) and (node.asname or node.name) in anchors)
+        or (isinstance(node, ast.Global | ast.Nonlocal) and anchors & set(node.names))
+        for node in ast.walk(tree)
+    )
 
 
 def root_name(node: ast.expr) -> str | None:
@@ -158,6 +188,15 @@ def root_name(node: ast.expr) -> str | None:
     while isinstance(node, ast.Attribute):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+def relative_dunder_import(call: ast.Call) -> bool:
+    """``__import__("io.sql", {"__package__": "pandas"}, None, [], 1)``: a level other
+    than 0 resolves the name against whatever package the globals given claim."""
+    if called_name(call) != "__import__":
+        return False
+    levels = [*call.args[4:5], *(k.value for k in call.keywords if k.arg == "level")]
+    return any(not (isinstance(level, ast.Constant) and level.value == 0) for level in levels)
 
 
 def binding_sites(tree: ast.Module) -> Iterator[tuple[ast.expr, ast.expr | None, bool]]:
@@ -372,7 +411,7 @@ def of_sql_module(node: ast.Attribute, module: Module) -> bool:
     while isinstance(base, ast.Attribute):
         base = base.value
     if isinstance(base, ast.Call):  # a module found at run time
-        return called_name(base) in {"import_module", "__import__"}
+        return called_name(base) in FINDS_MODULES
     if isinstance(base, ast.Subscript):  # sys.modules["sqlalchemy"]
         return getattr(base.value, "attr", None) == "modules"
     return isinstance(base, ast.Name) and base.id in module.sql_modules
@@ -458,9 +497,9 @@ def findings(tree: ast.Module) -> Iterator[tuple[int, str]]:
             and root_name(node.args[0]) in module.sql_modules
         ):
             yield node.lineno, "getattr() reaches into a SQL package by a name not written out"
-        if called_name(node) in {"import_module", "__import__"}:
+        if called_name(node) in FINDS_MODULES and not imports_own_module(node, tree):
             package = package_named(node.args[0] if node.args else None)
-            if package is None or package in BANNED_PACKAGES:
+            if package is None or package in BANNED_PACKAGES or relative_dunder_import(node):
                 yield node.lineno, f"{called_name(node)}() reaches a module past ruff's SQL ban"
         if called_name(node) in DRIVER_CALLS:
             yield node.lineno, f"{called_name(node)}() reaches the driver, which runs any string"

@@ -107,6 +107,24 @@ BUILT = {
     ),
     "pandas-by-dunder-import": "__import__('pandas.io.sql').read_sql(statement, conn)",
     "import-module-by-variable": "import importlib\n\nimportlib.import_module(name)",
+    "pandas-relative-to-it": (
+        "import importlib\n\nimportlib.import_module('.io.sql', 'pandas').read_sql(q, conn)"
+    ),
+    "relative-to-a-rebound-name": (
+        "import importlib\n\n__name__ = 'pandas'\nimportlib.import_module(f'.{name}', __name__)"
+    ),
+    "relative-to-a-rebound-package": (
+        "import importlib\n\ndef f(__package__):\n"
+        "    return importlib.import_module('.io', __package__)"
+    ),
+    "pandas-by-a-relative-dunder-import": (
+        "__import__('io.sql', {'__package__': 'pandas'}, None, ['read_sql'], 1)"
+    ),
+    "pandas-by-a-relative-dunder-level": (
+        "__import__('io', {'__package__': 'pandas'}, None, [], level=1)"
+    ),
+    "pandas-by-resolve-name": "import pkgutil\n\npkgutil.resolve_name('pandas:read_sql')(q, conn)",
+    "resolve-name-by-variable": "import pkgutil\n\npkgutil.resolve_name(name)",
     "pandas-by-sys-modules": "import sys\n\nsys.modules['pandas'].read_sql(statement, conn)",
     "sqlite3-by-sys-modules": "import sys\n\nsys.modules['sqlite3'].connect(path)",
 }
@@ -139,6 +157,14 @@ BOUND = {
     ),
     "a-table-hint": 'select(runs).with_hint(runs, "WITH (NOLOCK)", "mssql")',
     "another-module-by-name": "import importlib\n\nimportlib.import_module('json')",
+    # The hardening API's lazy names: a module of this package, by a relative name.
+    "own-module-by-relative-name": (
+        "import importlib\n\nimportlib.import_module(f'.{source}', __name__)"
+    ),
+    "own-module-by-relative-sum": (
+        "import importlib\n\nimportlib.import_module('.' + source, __package__)"
+    ),
+    "another-name-resolved": "import pkgutil\n\npkgutil.resolve_name('json:dumps')",
     "another-statement-attribute": (
         'report.statement = f"{n} rows"\nconn.execute(query.statement)'
     ),
