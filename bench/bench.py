@@ -199,12 +199,12 @@ import json, statistics, subprocess, sys, time
 package = sys.argv[1]
 data = __import__(package + ".data", fromlist=["x"])
 schema = __import__(package + ".schema", fromlist=["x"])
-validation = __import__(package + ".hardening.validation", fromlist=["x"])
+hardening = __import__(package + ".hardening", fromlist=["x"])
 frame = data.load_dataset()
 times = []
 for _ in range(15):
     start = time.perf_counter()
-    validation.check(frame, schema.SAMPLES, "bench")
+    hardening.validate(frame, schema.SAMPLES, "bench")
     times.append(time.perf_counter() - start)
 def start_up(modules, runs=11):
     # Interleaved, and the fastest of each: start-up noise only ever adds time.

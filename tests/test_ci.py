@@ -309,6 +309,8 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
         "no-rej-files",
         "lock-form",
         "mypy",
+        "import-linter",
+        "conflicts",
         "config-files",
     }
     if stored_answers(project)["ci_provider"] == "github":
@@ -336,6 +338,16 @@ def test_pre_commit_hooks_are_local_and_use_the_locked_tools(rendered, profile):
         assert "--config pyproject.toml" in hooks[hook]["entry"], hook
     assert hooks["config-files"]["always_run"] is True
     assert hooks["config-files"]["pass_filenames"] is False
+    # The import contracts of pyproject.toml, when the package, a tool or the settings change.
+    contracts = re.compile(hooks["import-linter"]["files"])
+    assert contracts.search("src/pkg/report.py") and contracts.search("tools/keygen.py")
+    assert contracts.search("pyproject.toml") and not contracts.search("tests/test_data.py")
+    assert hooks["import-linter"]["entry"].endswith(
+        "lint-imports --no-cache --no-logo pyproject.toml"
+    )
+    # Git's copies and ignored *.rej files, whatever the commit touches.
+    assert hooks["conflicts"]["always_run"] is True
+    assert hooks["conflicts"]["entry"] == ".venv/bin/python -I -S tools/check_conflicts.py"
     if stored_answers(project)["use_notebooks"]:
         expected |= {"nbstripout", "notebook-outputs"}
     else:

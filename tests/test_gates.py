@@ -739,6 +739,157 @@ def test_mypy_fails_the_lint_on_a_type_error_and_an_untyped_function(project):
     )
 
 
+def test_mypy_fails_the_lint_on_a_bare_waiver_and_a_condition_always_true(project):
+    """The error codes repo-review asks for (MY104-MY106) are on."""
+    module = project / "src" / package_of(project) / "scores.py"
+    module.write_text("def label(score: float) -> str:\n    return score  # type: ignore\n")
+    done = gate(project, "lint")
+    assert done.returncode != 0
+    assert 'scores.py:2: error: "type: ignore" comment without error code' in done.stdout
+    module.write_text(
+        'def label(score: str) -> str:\n    return score if isinstance(score, str) else ""\n'
+    )
+    done = gate(project, "lint")
+    assert done.returncode != 0
+    assert "scores.py:2: error: If condition is always true  [redundant-expr]" in done.stdout
+    module.write_text(
+        "from pathlib import Path\n\n\n"
+        'def label(where: Path) -> str:\n    return "given" if where else "none"\n'
+    )
+    done = gate(project, "lint")
+    assert done.returncode != 0
+    assert '"where" has type "Path" which does not implement __bool__' in done.stdout
+    assert "[truthy-bool]" in done.stdout, done.stdout
+
+
+COPIER_CONFLICT = "<<<<<<< before updating\nours\n=======\ntheirs\n>>>>>>> after updating\n"
+
+
+def test_conflict_markers_an_encoding_hides_fail_the_audit_and_the_hook(project):
+    """git stores SECURITY.md with markers but writes it out as UTF-16: a reader
+    of the disk (pre-commit-hooks' check-merge-conflict) sees none. The
+    project's check reads git's copy, in `make audit-conflicts` and pre-commit."""
+    security = project / "SECURITY.md"
+    security.write_text(security.read_text() + COPIER_CONFLICT)
+    git(project, "add", "SECURITY.md")
+    (project / ".gitattributes").write_text("SECURITY.md working-tree-encoding=UTF-16LE\n")
+    git(project, "add", ".gitattributes")
+    security.unlink()
+    git(project, "checkout", "--", "SECURITY.md")
+    assert b"<<<<<<< " not in security.read_bytes()
+    line = len((project / "SECURITY.md").read_text(encoding="utf-16-le").splitlines()) - 4
+    assert pre_commit(project, "check-merge-conflict").returncode == 0  # fooled
+    for done in (gate(project, "audit-conflicts"), pre_commit(project, "conflicts")):
+        assert done.returncode != 0
+        assert f"SECURITY.md:{line}: conflict marker (staged)" in done.stdout + done.stderr
+
+
+# --- the import contracts: lint-imports in `make lint` and pre-commit ---------
+
+
+def only_template_modules(project: Path) -> str:
+    """The package with its example modules emptied (they are the owner's to
+    replace): the template's hardening, config.py and __init__.py remain, which
+    import as the contracts say. Returns the package name."""
+    package = package_of(project)
+    for module in (project / "src" / package).glob("*.py"):
+        if module.name not in {"__init__.py", "config.py"}:
+            plant(project, str(module.relative_to(project)), '"""Replaced by the owner."""\n')
+    done = gate(project, "lint")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Contracts: 4 kept, 0 broken." in done.stdout
+    return package
+
+
+OWNER_CONTRACT = "modules outside hardening import {package}.hardening, never its modules"
+HARDENING_CONTRACT = "{package}.hardening imports no other module of the package"
+ROOT_CONTRACT = "{package}.hardening imports nothing from the package's __init__"
+TOOLS_CONTRACT = "tools/ imports nothing of {package} but its Settings"
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "contract", "shown"),
+    [
+        (
+            "src/{package}/report.py",
+            '"""Owner code."""\n\nfrom .hardening.database import connect\n\n'
+            '__all__ = ["connect"]\n',
+            OWNER_CONTRACT,
+            "{package}.report -> {package}.hardening.database",
+        ),
+        (
+            "src/{package}/report.py",
+            '"""Owner code."""\n\nimport {package}.hardening.settings\n\n'
+            "BASE = {package}.hardening.settings.HardenedSettings\n",
+            OWNER_CONTRACT,
+            "{package}.report -> {package}.hardening.settings",
+        ),
+        (
+            "src/{package}/reports/weekly.py",
+            '"""Owner code, importing late."""\n\nfrom typing import Any\n\n\n'
+            "def settings_class() -> Any:\n"
+            "    from ..hardening import settings\n\n"
+            "    return settings.HardenedSettings\n",
+            OWNER_CONTRACT,
+            "{package}.reports.weekly -> {package}.hardening.settings",
+        ),
+        (
+            "src/{package}/hardening/leak.py",
+            '"""Planted."""\n\nfrom .. import config\n\n__all__ = ["config"]\n',
+            HARDENING_CONTRACT,
+            "{package}.hardening.leak -> {package}.config",
+        ),
+        (
+            "src/{package}/hardening/leak.py",
+            '"""Planted."""\n\nfrom .. import __doc__ as description\n\n'
+            '__all__ = ["description"]\n',
+            ROOT_CONTRACT,
+            "{package}.hardening.leak -> {package}",
+        ),
+        (
+            "tools/report.py",
+            '"""Planted."""\n\nfrom {package}.hardening import HardenedSettings\n\n'
+            '__all__ = ["HardenedSettings"]\n',
+            TOOLS_CONTRACT,
+            "tools.report -> {package}.hardening",
+        ),
+        (
+            "tools/report.py",
+            '"""Planted: only check_site.py and check_wheel.py may read Settings."""\n\n'
+            'from {package}.config import Settings\n\n__all__ = ["Settings"]\n',
+            TOOLS_CONTRACT,
+            "tools.report -> {package}.config",
+        ),
+    ],
+    ids=[
+        "owner-from-submodule",
+        "owner-import-submodule",
+        "owner-subpackage-lazy",
+        "hardening-imports-config",
+        "hardening-imports-root",
+        "tool-imports-hardening",
+        "tool-imports-config",
+    ],
+)
+def test_an_import_against_the_contracts_fails_the_lint_and_the_hook(
+    project, path, text, contract, shown
+):
+    package = only_template_modules(project)
+    path, text = path.format(package=package), text.format(package=package)
+    if "/reports/" in path:
+        plant(project, path.rsplit("/", 1)[0] + "/__init__.py", '"""Reports."""\n')
+    plant(project, path, text)
+    # A stray .importlinter with no contract changes nothing: the file is named.
+    plant(project, ".importlinter", f"[importlinter]\nroot_package = {package}\n")
+    done = gate(project, "lint")
+    assert done.returncode != 0
+    assert f"{contract.format(package=package)} BROKEN" in done.stdout, done.stdout + done.stderr
+    assert shown.format(package=package) + " (l." in done.stdout, done.stdout
+    hook = pre_commit(project, "import-linter")
+    assert hook.returncode != 0
+    assert f"{contract.format(package=package)} BROKEN" in hook.stdout, hook.stdout
+
+
 @pytest.mark.parametrize("profile", [p for p in PROFILES if p not in INSTALL_PROFILES])
 def test_mypy_strict_passes_on_every_profile(copie_session, default_project, profile):
     """The profiles no lifecycle test installs (its `make lint` runs mypy on the
@@ -956,6 +1107,8 @@ STRAY_CONFIG = [
     "config/pip.ini",
     "uv.toml",
     ".pip-tools.toml",
+    ".importlinter",
+    "src/pkg/.importlinter",
     "docs/.pre-commit-config.yaml",
     "docs/.secrets.baseline",
     "src/.hadolint.yaml",

@@ -174,17 +174,19 @@ def check_on_postgresql(project: Path, cli: list[object], url: str) -> None:
 
     root = project.parent / "postgresql-run"
     env = {**os.environ, "DATABASE_URL": url}
-    check(subprocess.run([*cli, "--root", root, "run", "--label", "on postgresql"], env=env))
+    run = [*cli, "--root", root, "run", "--label", "on postgresql", "--cohort", "south"]
+    check(subprocess.run(run, env=env))
     listed = check(
         subprocess.run(
-            [*cli, "--root", root, "runs", "--label", "on postgresql"],
+            [*cli, "--root", root, "runs", "--label", "on postgresql", "--tag", "cohort=south"],
             capture_output=True,
             text=True,
             env=env,
         )
     )
     assert len(listed.splitlines()) == 1
-    assert listed.rstrip("\n").endswith("\tall\ton postgresql")
+    # Its tags, as JSON: the example records its seed and cohort.
+    assert listed.rstrip("\n").endswith('\tcohort="south" seed=42\ton postgresql')
     assert not (root / "data" / "warehouse.sqlite").exists()
 
 

@@ -9,8 +9,8 @@ tree, in a temporary git repository (CI's clone need hold no tag):
 - NEXT is the working tree plus a new question with a default;
 - NEWEST changes template-owned files, adds a dependency to `base.in`, adds
   CONTRIBUTING.md, rewrites a line of SECURITY.md, and changes every file a
-  project owns (locks, baseline, the extension files), which must not reach
-  projects;
+  project owns (locks, baseline, the extension files, the example's modules,
+  notebook and tests), which must not reach projects;
 - PATCH rewrites that line of SECURITY.md again.
 
 An owner makes a project at OLD and edits it the way owners do; updates
@@ -66,6 +66,19 @@ PATCH_SECURITY_LINE = (
 OWNER_SECURITY_LINE = "**security@churn.example**, not in a public issue or pull request.\n"
 OWNER_README_LINE = "Owned by the churn squad; ask in #churn before changing the model.\n"
 
+EXAMPLE_MODULES = (
+    "__init__",
+    "__main__",
+    "data",
+    "schema",
+    "features",
+    "model",
+    "pipeline",
+    "paths",
+    "figures",
+)
+EXAMPLE_TESTS = ("conftest", "test_data", "test_figures", "test_pipeline", "test_notebooks_run")
+
 # Files a project owns: an update never writes them, even when the template's
 # copy changed (NEWEST changes each).
 OWNED = [
@@ -77,6 +90,10 @@ OWNED = [
     "src/{package}/config.py",
     "project.mk",
     ".gitlab/project-ci.yml",
+    # The example: the owner's from the first commit.
+    *(f"src/{{package}}/{name}.py" for name in EXAMPLE_MODULES),
+    "notebooks/01-explore-data.ipynb",
+    *(f"tests/{name}.py" for name in EXAMPLE_TESTS),
 ]
 
 
@@ -123,8 +140,16 @@ def newest_release(template: Path) -> None:
         template / "template/{% if ci_provider == 'gitlab' %}.gitlab{% endif %}/project-ci.yml",
         *(template / "includes" / "locks").rglob("*.txt"),
     ]
-    for path in owned:
+    package = template / "template/src/{{ package_name }}"
+    example = [
+        *(path for path in package.glob("*.py*") if path.name.split(".")[0] in EXAMPLE_MODULES),
+        *(path for path in (template / "template/tests").glob("*.py*")),
+    ]
+    assert len(example) == len(EXAMPLE_MODULES) + len(EXAMPLE_TESTS)
+    for path in owned + example:
         path.write_text(path.read_text() + "# changed in 1.2.0\n")
+    notebooks = template / "template/{% if use_notebooks %}notebooks{% endif %}"
+    edit(notebooks / "01-explore-data.ipynb.jinja", '"nbformat": 4', '"nbformat": 4 ')
     baseline = template / "template" / ".secrets.baseline"
     edit(baseline, '"results": {}', '"results": {} ')
 
@@ -572,12 +597,14 @@ def test_a_project_made_before_the_hardening_moved_keeps_its_edits(restructured,
     webhook = package / "webhook.py"  # a licence header above the old docstring
     webhook.write_text("# SPDX-License-Identifier: MIT\n" + webhook.read_text())
     commit_all(project, "Owner's edits, in the old layout")
+    command_line = (package / "__main__.py").read_bytes()
 
     check(copier_cli("update", "--skip-answered", "--defaults", "--vcs-ref", "2.0.0", cwd=project))
     # The new layout arrived ...
     assert (package / "hardening" / "settings.py").is_file()
     assert (package / "config.py").is_file()
-    assert "from .hardening." in (package / "__main__.py").read_text()
+    # The command line is the owner's now: an update leaves it as it was.
+    assert (package / "__main__.py").read_bytes() == command_line
     # ... and the owner's edits are where they were, never deleted.
     assert OLD_SETTINGS_FIELD in (package / "settings.py").read_text()
     assert "max_iter=5000" in (package / "model.py").read_text()

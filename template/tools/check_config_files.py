@@ -8,7 +8,8 @@ nearest ruff.toml, .ruff.toml or pyproject.toml of each file; mypy a
 mypy.ini or .mypy.ini before pyproject.toml; pytest a pytest.ini or
 .pytest.ini first, tox.ini and setup.cfg after; bandit a .bandit in a
 folder it scans; coverage a .coveragerc; pip a pip.conf (pip.ini) in the
-venv; uv a uv.toml; pip-compile a .pip-tools.toml. A commit that adds one
+venv; uv a uv.toml; pip-compile a .pip-tools.toml; lint-imports an
+.importlinter or setup.cfg before pyproject.toml. A commit that adds one
 could switch a check off for the code beside it, or choose the index pip
 installs from, so git may track none of them, nor a second copy of the
 project's own settings below the top, nor anything under .venv (pip, uv and
@@ -51,6 +52,7 @@ ANYWHERE = [
     "pip.ini",
     "uv.toml",
     ".pip-tools.toml",
+    ".importlinter",
     # Python runs these at the start of every process that finds them: the
     # editable install puts src/ on the path of every tool in .venv.
     "sitecustomize.py",

@@ -149,7 +149,14 @@ def update(text: str, rotate: bool) -> tuple[str, list[str]]:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text``, mode 0600, so a crash leaves the old file whole."""
+    """Replace ``path`` with ``text``, mode 0600, so a crash leaves the old file whole.
+
+    The same steps as the package's ``hardening.encryption.write_atomically``,
+    copied: this tool runs on any python3 before the package is installed, and
+    tools import nothing of the package (the import contracts in pyproject.toml).
+    python-dotenv's ``set_key`` writes one setting a call, keeps the old mode
+    and does not fsync, so it cannot replace this.
+    """
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from .hardening.settings import HardenedSettings
+from .hardening import HardenedSettings
 
 
 class Settings(HardenedSettings):

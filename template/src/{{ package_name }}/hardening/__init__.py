@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .cli import ArgumentParser, run_command_line
     from .commands import ProjectFolders, add_commands
-    from .database import check_text, connect, read_query
+    from .database import check_text, choose, connect, read_query
     from .datafiles import read_frame, refuse_downgrade, write_frame
+    from .encryption import new_key
     from .logging_setup import setup_logging
     from .model_store import ModelIntegrityError, load_model, save_model, verified_bytes
     from .runs import Run, Tags, find_runs, record_run
@@ -43,6 +44,7 @@ _SOURCES = {
     "connect": "database",
     "read_query": "database",
     "check_text": "database",
+    "choose": "database",
     # Input checked against its schema
     "validate": "validation",
     "DataValidationError": "validation",
@@ -50,6 +52,7 @@ _SOURCES = {
     "read_frame": "datafiles",
     "write_frame": "datafiles",
     "refuse_downgrade": "datafiles",
+    "new_key": "encryption",
     # Models, signed or checksummed, loaded without pickle
     "save_model": "model_store",
     "load_model": "model_store",
@@ -75,9 +78,11 @@ __all__ = [
     "Tags",
     "add_commands",
     "check_text",
+    "choose",
     "connect",
     "find_runs",
     "load_model",
+    "new_key",
     "post_metrics",
     "read_frame",
     "read_query",

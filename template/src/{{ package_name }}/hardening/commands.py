@@ -47,7 +47,9 @@ FolderOf = Callable[[argparse.Namespace], ProjectFolders]
 def add_commands(commands: argparse._SubParsersAction[Any], folders: FolderOf) -> None:
     """Add the hardening's commands; ``folders(args)`` gives the folders they work on."""
 
-    def bind(command: Callable[[argparse.Namespace, HardenedSettings, ProjectFolders], int]) -> Handler:
+    def bind(
+        command: Callable[[argparse.Namespace, HardenedSettings, ProjectFolders], int],
+    ) -> Handler:
         return lambda args, settings: command(args, settings, folders(args))
 
     runs = commands.add_parser("runs", help="list recorded runs")

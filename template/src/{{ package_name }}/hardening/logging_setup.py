@@ -85,7 +85,9 @@ class RedactingFilter(logging.Filter):
         fields = vars(record)
         for key, value in extra_fields(record).items():
             fields.pop(key)
-            name = redact.line(key if isinstance(key, str) else repr(key))
+            # vars() is typed with str keys, but code can put any key there.
+            label: object = key
+            name = redact.line(label if isinstance(label, str) else repr(label))
             while name in fields or name in _STANDARD_ATTRIBUTES:
                 name += "_"
             fields[name] = redact.value(value, key)

@@ -130,7 +130,8 @@ def encode_tags(tags: Tags | None) -> dict[str, str]:
         raise InputError(f"a run takes at most {MAX_TAGS} tags")
     encoded = {}
     for name, value in tags.items():
-        if not isinstance(name, str) or not TAG_NAME.fullmatch(name):
+        given: object = name  # callers without types may pass anything
+        if not isinstance(given, str) or not TAG_NAME.fullmatch(given):
             raise InputError(
                 "a tag name must be a letter or _ and then up to 63 letters, digits, _ . -"
             )
@@ -178,7 +179,10 @@ def record_run(
         if encoded:
             connection.execute(
                 insert(run_tags),
-                [{"run_id": run_id, "name": name, "value": value} for name, value in encoded.items()],
+                [
+                    {"run_id": run_id, "name": name, "value": value}
+                    for name, value in encoded.items()
+                ],
             )
         return run_id
 
@@ -223,7 +227,11 @@ def find_runs(
             ]
             if not found:
                 return []
-            listed = select(run_tags).where(run_tags.c.run_id.in_([run.id for run in found]))
+            listed = (
+                select(run_tags)
+                .where(run_tags.c.run_id.in_([run.id for run in found]))
+                .order_by(run_tags.c.run_id, run_tags.c.name)
+            )
             tags_of: dict[int, dict[str, TagValue]] = {}
             for row in connection.execute(listed).mappings():
                 tags_of.setdefault(int(row["run_id"]), {})[_text(row["name"])] = _tag(row["value"])
@@ -252,7 +260,10 @@ def _copy_legacy_columns(engine: Engine) -> None:
             if rows:
                 connection.execute(
                     insert(run_tags),
-                    [{"run_id": row[0], "name": name, "value": json.dumps(str(row[1]))} for row in rows],
+                    [
+                        {"run_id": row[0], "name": name, "value": json.dumps(str(row[1]))}
+                        for row in rows
+                    ],
                 )
 
 
