@@ -223,7 +223,7 @@ def cli(project: Path, *args: str) -> str:
     return check(run_in(project, ".venv/bin/python", "-m", package_of(project), *args))
 
 
-@pytest.mark.slow(200)
+@pytest.mark.slow(150)
 def test_a_churn_csv_file_swaps_in_by_the_page(fresh):
     project = fresh
     swap(project, CHURN)
@@ -248,7 +248,7 @@ def latest_figures(project: Path) -> list[str]:
     )
 
 
-@pytest.mark.slow(200)
+@pytest.mark.slow(150)
 def test_a_database_table_with_a_number_to_predict_swaps_in_by_the_page(fresh):
     project = fresh
     swap(project, DELIVERIES)
