@@ -187,6 +187,7 @@ INVALID = [
     ("package_name", "scikit_learn", "(scikit-learn: distribution)"),
     ("package_name", "hardening", "would shadow the package tests/hardening"),
     ("package_name", "test_pipeline", "would shadow a test module"),
+    ("package_name", "source_data", "would shadow the module tests/conftest.py imports"),
     ("project_description", "two\nlines", "must be one line"),
     ("project_description", 'say "hi"', "must be one line"),
     ("project_description", "say\u2066hi", "direction-changing character"),

@@ -7,6 +7,10 @@ pipeline then reads it with :func:`extract`. Replace both with your own
 tables and queries, built the same way: SQLAlchemy Core with bound values,
 read into pandas by ``hardening.read_query``; ruff bans SQL text
 (``sqlalchemy.text``, ``pandas.read_sql``, the drivers) in this project.
+
+What the rest of the package needs from this module, whatever the data:
+``SOURCE``, ``TARGET``, ``KEYS``, ``COHORTS`` and :func:`extract`. The docs
+page "Bring your own data" replaces it for a CSV file or a table of yours.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ from sklearn.datasets import load_breast_cancer
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, Table, Text, func, select
 
 from .hardening import read_query
+from .paths import ProjectPaths
 
+# Names the raw data file (data/raw/samples.csv) and validation errors.
+SOURCE = "samples"
+# The column the model predicts: classes (two or more) or a number.
 TARGET = "target"
 ID = "sample_id"
 COHORT = "cohort"
@@ -81,8 +89,15 @@ def ensure_source(engine: Engine) -> int:
     return int(count)
 
 
-def extract(engine: Engine, cohort: str | None = None) -> pd.DataFrame:
-    """Read the samples, only those of ``cohort`` when given (a bound parameter)."""
+def extract(
+    engine: Engine, paths: ProjectPaths | None = None, cohort: str | None = None
+) -> pd.DataFrame:
+    """Read the samples, only those of ``cohort`` when given (a bound parameter).
+
+    ``paths`` is where a file source would be found; the example's source is a
+    table it fills itself on first use, so it needs none.
+    """
+    ensure_source(engine)
     query = select(samples).order_by(samples.c[ID])
     if cohort is not None:
         query = query.where(samples.c[COHORT] == cohort)

@@ -29,6 +29,11 @@ class ProjectPaths:
         return self.root / "data" / "processed"
 
     @property
+    def external_data(self) -> Path:
+        """Files from elsewhere (an export, a third party's table): read, never written."""
+        return self.root / "data" / "external"
+
+    @property
     def data_folders(self) -> list[Path]:
         """The folders whose files are encrypted when DATA_ENCRYPTION_KEY is set."""
         return [self.raw_data, self.interim_data, self.processed_data]

@@ -59,12 +59,12 @@ def run(
     tags = {"seed": seed} | ({} if cohort is None else {"cohort": cohort})
     engine = connect(settings.database(), paths.database)
     try:
-        data.ensure_source(engine)
         # Checked before anything is written: a bad row stops the run here.
-        raw = validate(data.extract(engine, cohort=cohort), schema.SAMPLES, "table samples")
+        source = data.extract(engine, paths, cohort=cohort)
+        raw = validate(source, schema.SAMPLES, f"table {data.SOURCE}")
         refuse_downgrade(paths.data_folders, keys)
         paths.create()
-        written = write_frame(raw, paths.raw_data / "samples.csv", keys)
+        written = write_frame(raw, paths.raw_data / f"{data.SOURCE}.csv", keys)
         log.info("Wrote %d rows of raw data to %s", len(raw), written)
 
         split = features.split(raw, seed=seed)

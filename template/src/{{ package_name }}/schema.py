@@ -16,6 +16,7 @@ from .data import COHORT, COHORTS, FEATURES, ID, TARGET
 # negative, and the largest in the data set (an area) is about 4,300.
 _MEASUREMENT = [pa.Check.ge(0), pa.Check.le(10_000)]
 
+# Every row data.extract returns; the pipeline validates it before writing anything.
 SAMPLES = pa.DataFrameSchema(
     {
         ID: pa.Column(int, pa.Check.ge(1), unique=True),
