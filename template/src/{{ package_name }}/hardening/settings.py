@@ -35,7 +35,6 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .database import check_url
 from .encryption import DataKeys, key_spellings, parse_key, parse_keys
 
 ENV_FILE = Path(".env")
@@ -114,11 +113,20 @@ def check_webhook_url(url: str) -> None:
         )
 
 
+def check_database_url(url: str) -> None:
+    # Imported here: database.py loads SQLAlchemy and pandas, which the
+    # settings need only when DATABASE_URL is set (the API promises that
+    # importing HardenedSettings loads neither).
+    from .database import check_url
+
+    check_url(url)
+
+
 # Each secret setting's check: it raises ValueError, naming no part of the value.
 _CHECKS: dict[str, Callable[[str], object]] = {
     "metrics_webhook_url": check_webhook_url,
     "metrics_webhook_token": check_webhook_token,
-    "database_url": check_url,
+    "database_url": check_database_url,
     "data_encryption_key": parse_key,
     "data_encryption_previous_keys": lambda keys: parse_keys(None, keys),
     "model_signing_key": parse_key,
