@@ -102,8 +102,4 @@ def extract(
     if cohort is not None:
         query = query.where(samples.c[COHORT] == cohort)
     with engine.connect() as connection:
-        frame = read_query(query, connection)
-    # SQLAlchemy names columns with a str subclass, which scikit-learn does not
-    # take as feature names: the model would then not check them when scoring.
-    frame.columns = [str(name) for name in frame.columns]
-    return frame
+        return read_query(query, connection)

@@ -28,7 +28,13 @@ log = logging.getLogger(__name__)
 
 
 class ProjectFolders(Protocol):
-    """Where a project keeps what the commands read: ``paths.py``'s ProjectPaths is one."""
+    """Where a project keeps what the commands read: ``paths.py``'s ProjectPaths is one.
+
+    Data files are sealed to their path below the nearest folder named
+    ``data`` and models signed with theirs below ``models``, so the data
+    folders must sit under a ``data/`` folder and the models folder must be
+    named ``models``: a file elsewhere is refused when it is written.
+    """
 
     @property
     def data_folders(self) -> list[Path]: ...

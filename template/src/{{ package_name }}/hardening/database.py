@@ -105,13 +105,18 @@ def read_query(
 
     pandas' ``read_sql`` also runs any string as SQL, so the project may not
     call it; this is the one place that does, and only with a statement.
+    Columns are named with plain ``str``: SQLAlchemy's names are a subclass
+    that scikit-learn does not take as feature names (it would then not
+    check them when a model scores).
     """
     if not isinstance(statement, Select | CompoundSelect):
         raise TypeError(
             f"read_query() takes a select(), not {type(statement).__name__}: "
             "build queries with SQLAlchemy and bound values, never SQL text"
         )
-    return pd.read_sql(statement, connection)  # noqa: TID251
+    frame = pd.read_sql(statement, connection)  # noqa: TID251
+    frame.columns = [str(name) for name in frame.columns]
+    return frame
 
 
 def describe(error: BaseException) -> str:
