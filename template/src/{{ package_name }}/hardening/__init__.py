@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .encryption import new_key
     from .logging_setup import setup_logging
     from .model_store import ModelIntegrityError, load_model, save_model, verified_bytes
+    from .redaction import secret_patterns
     from .runs import Run, Tags, find_runs, record_run
     from .settings import HardenedSettings, SettingsError
     from .validation import DataValidationError, validate
@@ -36,6 +37,7 @@ _SOURCES = {
     "HardenedSettings": "settings",
     "SettingsError": "settings",
     "setup_logging": "logging_setup",
+    "secret_patterns": "redaction",
     "ArgumentParser": "cli",
     "run_command_line": "cli",
     "ProjectFolders": "commands",
@@ -90,6 +92,7 @@ __all__ = [
     "refuse_downgrade",
     "run_command_line",
     "save_model",
+    "secret_patterns",
     "setup_logging",
     "validate",
     "verified_bytes",
