@@ -77,7 +77,14 @@ EXAMPLE_MODULES = (
     "paths",
     "figures",
 )
-EXAMPLE_TESTS = ("conftest", "test_data", "test_figures", "test_pipeline", "test_notebooks_run")
+EXAMPLE_TESTS = (
+    "conftest",
+    "source_data",
+    "test_data",
+    "test_figures",
+    "test_pipeline",
+    "test_notebooks_run",
+)
 
 # Files a project owns: an update never writes them, even when the template's
 # copy changed (NEWEST changes each).
@@ -501,6 +508,36 @@ def test_changing_an_answer_adds_and_removes_the_right_files(
     if key == "use_docker":
         assert "docker-build:" in (project / "Makefile").read_text()
     assert conflicts(project).returncode == 0
+
+
+def test_the_example_is_never_merged_into_restored_or_deleted_by_an_update(releases, tmp_path):
+    """Edited where NEWEST changes it too, deleted, or kept while notebooks are
+    turned off: the example is the owner's, and no update writes it."""
+    project = make_project(releases, tmp_path, "default")
+    package = package_of(project)
+    edited = [f"src/{package}/{name}.py" for name in ("data", "pipeline", "model", "__main__")]
+    edited += ["tests/test_data.py", "tests/test_pipeline.py", "notebooks/01-explore-data.ipynb"]
+    for relative in edited:  # at the end, where NEWEST appends its own line
+        path = project / relative
+        path.write_text(path.read_text() + "# the owner's line\n")
+    deleted = [f"src/{package}/figures.py", "tests/test_figures.py", "tests/conftest.py"]
+    deleted += ["tests/test_notebooks_run.py"]
+    for relative in deleted:
+        (project / relative).unlink()
+    commit_all(project, "The owner's example")
+    before = {relative: (project / relative).read_bytes() for relative in edited}
+
+    check(update(project, NEWEST))
+    assert {relative: (project / relative).read_bytes() for relative in edited} == before
+    assert [relative for relative in deleted if (project / relative).exists()] == []
+    assert conflicts(project).returncode == 0
+    # The hardening change arrived all the same.
+    assert (
+        (project / "src" / package / "hardening" / "redaction.py").read_text().endswith(NEWEST_MARK)
+    )
+    commit_all(project, f"Update to {NEWEST}")
+    check(copier_cli("update", "--defaults", "--data", "use_notebooks=false", cwd=project))
+    assert (project / "notebooks/01-explore-data.ipynb").read_bytes() == before[edited[-1]]
 
 
 def drop_commit(project: Path) -> None:

@@ -71,7 +71,9 @@ def key_spellings(text: str) -> list[str]:
     urlsafe = base64.urlsafe_b64encode(raw).decode("ascii")
     standard = base64.b64encode(raw).decode("ascii")
     spellings = [urlsafe, standard, urlsafe.rstrip("="), standard.rstrip("="), raw.hex()]
-    return [*spellings, raw.hex().upper()]
+    # The settings hand out keys as bytes: %r, str() and a container's repr
+    # show them between b'...' with Python's escapes.
+    return [*spellings, raw.hex().upper(), repr(raw)[2:-1]]
 
 
 def new_key() -> str:
