@@ -1147,6 +1147,43 @@ def test_stray_settings_files_fail_the_lint_the_audit_and_the_hook_by_name(proje
             assert f"  {path}\n" in hook.stdout, (path, hook.stdout)
 
 
+# Comments that set mypy or ruff for a whole file, and one line each.
+MODULE_BODY = '"""Planted."""\n\n\ndef untyped(x):\n    return x + 1\n\n\nvalue: int = "text"\n'
+INLINE_SETTINGS = {
+    "src/pkg/ignored.py": "# mypy: ignore-errors\n",
+    "src/pkg/bare.py": "# type: ignore\n",
+    "src/pkg/codes.py": "# mypy: disable-error-code=assignment, no-untyped-def\n",
+    "src/pkg/untyped.py": "#mypy:allow-untyped-defs\n",
+    "src/pkg/ruffed.py": "# ruff: noqa\n",
+    "tools/flaked.py": "  # FLAKE8: NOQA\n",
+}
+
+
+def test_comments_that_set_mypy_or_ruff_for_a_file_fail_the_lint_and_the_hook(project):
+    """mypy reads `# mypy:` comments and a `# type: ignore` line at the top as
+    settings of the module, ruff `# ruff: noqa`: a commit could switch strict
+    typing or the SQL ban off for the code beside it, with mypy.ini refused."""
+    package = package_of(project)
+    for path, comment in INLINE_SETTINGS.items():
+        plant(project, path.replace("pkg", package), comment + MODULE_BODY)
+    notebook = project / "notebooks" / "scratch.ipynb"
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+    cell["source"] = ["import os\n", "# ruff: noqa\n"]
+    plant(project, "notebooks/scratch.ipynb", json.dumps({"cells": [cell], "metadata": {},
+          "nbformat": 4, "nbformat_minor": 5}))  # fmt: skip
+    # A package at the top that lint-imports would read instead of src/.
+    plant(project, f"{package}/__init__.py", "")
+    hook = pre_commit(project, "config-files")
+    assert hook.returncode != 0
+    done = gate(project, "lint")
+    assert done.returncode != 0
+    planted = [path.replace("pkg", package) for path in INLINE_SETTINGS]
+    planted += [notebook.relative_to(project).as_posix(), f"{package}/__init__.py"]
+    for path in planted:
+        assert f"  {path}\n" in done.stderr, (path, done.stdout + done.stderr)
+        assert f"  {path}\n" in hook.stdout, (path, hook.stdout)
+
+
 def test_make_docs_refuses_an_extension_that_inlines_env(project):
     """pymdownx.b64 and a link outside docs/ put .env, base64-encoded, into a page."""
     key_line = next(

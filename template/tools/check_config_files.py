@@ -16,7 +16,12 @@ project's own settings below the top, nor anything under .venv (pip, uv and
 Python read it: pip.conf, pyvenv.cfg, *.pth), nor a sitecustomize.py or
 usercustomize.py anywhere: `make install` puts src/ on the path of every tool
 in .venv, and Python runs such a module first in each of them. Case is
-ignored, as macOS and Windows ignore it when they open a file. It runs with
+ignored, as macOS and Windows ignore it when they open a file. Settings
+written as comments are refused the same way: mypy's `# mypy:` lines and a
+bare type-ignore line (the whole module's waiver), and ruff's or flake8's
+file-wide noqa, in any tracked module or notebook; and a folder or module at
+the top named as the package, which lint-imports would read instead of src/.
+It runs with
 `python -I -S`, so nothing it checks for can run in it first.
 
     python tools/check_config_files.py                 # make audit-config, make lint, pre-commit
@@ -29,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 # A tracked venv lists thousands of files: the first ones name the problem.
@@ -67,6 +74,50 @@ BELOW_THE_TOP = [
     ".hadolint.yml",
     ".secrets.baseline",
 ]
+
+# Settings written in a module's own comments: mypy's inline configuration
+# (ignore-errors, disable-error-code) or a bare type-ignore line at the top
+# switch mypy off for the whole module, and a file-wide noqa of ruff or flake8
+# switches ruff off for it. A waiver belongs at the end of the line it waives,
+# naming its code (mypy and ruff check that).
+INLINE_SETTINGS = re.compile(
+    rb"^[ \t]*#[ \t]*(?:mypy[ \t]*:|type[ \t]*:[ \t]*ignore|(?:ruff|flake8)[ \t]*:[ \t]*noqa)",
+    re.IGNORECASE | re.MULTILINE,
+)
+# In a notebook's JSON, a line of a code cell begins after its opening quote.
+INLINE_IN_NOTEBOOK = re.compile(
+    rb'"[ \t]*#[ \t]*(?:mypy[ \t]*:|type[ \t]*:[ \t]*ignore|(?:ruff|flake8)[ \t]*:[ \t]*noqa)',
+    re.IGNORECASE,
+)
+
+
+def inline_settings() -> list[str]:
+    """Tracked Python files and notebooks whose comments set a gate's tool."""
+    found = []
+    sources = [":(glob,icase)**/*.py", ":(glob,icase)**/*.pyi", ":(glob,icase)**/*.ipynb"]
+    for path in tracked(sources):
+        try:
+            text = Path(path).read_bytes()
+        except OSError:
+            continue  # deleted but still staged: git's copy is what a commit holds
+        pattern = INLINE_IN_NOTEBOOK if path.lower().endswith(".ipynb") else INLINE_SETTINGS
+        if pattern.search(text):
+            found.append(path)
+    return found
+
+
+def shadowing_packages() -> list[str]:
+    """A tracked folder or module at the top named as the package: lint-imports
+    (and python -m from the top) would import it instead of src/."""
+    try:
+        settings = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    roots = settings.get("tool", {}).get("importlinter", {}).get("root_packages", [])
+    names = [name for name in roots if isinstance(name, str) and name != "tools"]
+    pathspecs = [f":(literal,icase){name}" for name in names]
+    pathspecs += [f":(literal,icase){name}.py" for name in names]
+    return tracked(pathspecs) if pathspecs else []
 
 
 def venv_pathspecs(venvs: list[str]) -> list[str]:
@@ -114,6 +165,18 @@ def main(argv: list[str] | None = None) -> int:
                     found,
                 )
             )
+        found = inline_settings()
+        if found:
+            problems.append(
+                (
+                    "comments set mypy or ruff for a whole file (# mypy:, a # type: ignore "
+                    "line, # ruff: noqa); waive a line at its end, naming the code",
+                    found,
+                )
+            )
+        found = shadowing_packages()
+        if found:
+            problems.append(("a folder or module at the top is named as the package", found))
     for what, paths in problems:
         print(f"error: {what}:", file=sys.stderr)
         for path in paths:
