@@ -24,10 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
+import json
 import os
 import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import skops.io as sio
 from sklearn.pipeline import Pipeline
@@ -41,7 +45,9 @@ HMAC_FORMAT = "hmac-sha256-v2"
 FORMAT_1 = "hmac-sha256"
 MODELS_FOLDER = "models"
 # Types every model may hold beyond skops' defaults. skops rebuilds a dtype
-# from an empty array it reads without pickle (SimpleImputer keeps one).
+# from an empty array it reads without pickle (SimpleImputer keeps one); it
+# trusts the name wherever it stands, so load_model also checks that every
+# dtype of the file is stored that way (_check_dtypes).
 TRUSTED_TYPES = ("numpy.dtype",)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -216,4 +222,46 @@ def load_model(
     ``trusted`` names the types beyond skops' defaults the model may hold
     (``Settings.trusted_model_types``); anything else in the file is refused.
     """
-    return sio.loads(verified_bytes(path, signing_key), trusted=[*TRUSTED_TYPES, *trusted])
+    payload = verified_bytes(path, signing_key)
+    _check_dtypes(path, payload)
+    return sio.loads(payload, trusted=[*TRUSTED_TYPES, *trusted])
+
+
+def _check_dtypes(path: Path, payload: bytes) -> None:
+    """Refuse a numpy dtype that the file builds other than from an empty array:
+    any other loader would call numpy.dtype with the file's arguments and state
+    (an object field its flags deny, which numpy then reads from raw bytes)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        raise ModelIntegrityError(f"{path.name}: not a skops file") from None
+    if any(not _stored_as_an_array(node) for node in _dtype_nodes(schema)):
+        raise ModelIntegrityError(
+            f"{path.name}: a numpy dtype is not stored as skops stores one; refused"
+        )
+
+
+def _dtype_nodes(node: Any) -> list[dict[str, Any]]:
+    found = []
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, dict):
+            if current.get("__module__") == "numpy" and current.get("__class__") == "dtype":
+                found.append(current)
+            pending.extend(current.values())
+        elif isinstance(current, list):
+            pending.extend(current)
+    return found
+
+
+def _stored_as_an_array(node: dict[str, Any]) -> bool:
+    content = node.get("content")
+    return (
+        node.get("__loader__") == "DTypeNode"
+        and set(node) <= {"__class__", "__module__", "__loader__", "__id__", "content"}
+        and isinstance(content, dict)
+        and content.get("__loader__") == "NdArrayNode"
+        and content.get("type") == "numpy"
+    )
