@@ -9,6 +9,7 @@ comes from :data:`SORTS`, an allow-list.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import re
@@ -29,6 +30,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    update,
 )
 
 from .database import DatabaseError, InputError, check_text, choose
@@ -88,21 +90,25 @@ class Run:
     tags: dict[str, TagValue] = field(default_factory=dict)
 
 
+# argparse quotes the value it was given when a type raises ValueError, and
+# prints only the message of an ArgumentTypeError: these never echo a value.
+
+
 def limit_argument(text: str) -> int:
     """``--limit``: how many runs to list, 1 to MAX_LIMIT."""
-    return _bounded(text, MAX_LIMIT)
+    return _bounded(text, MAX_LIMIT, "a number of runs")
 
 
 def id_argument(text: str) -> int:
     """``--show``: a run id, which the database can hold."""
-    return _bounded(text, MAX_ID)
+    return _bounded(text, MAX_ID, "a run id")
 
 
 def tag_argument(text: str) -> tuple[str, TagValue]:
     """``--tag NAME=VALUE``: a number, true or false as JSON reads it, else the text."""
     name, sep, value = text.partition("=")
     if not sep:
-        raise ValueError("not NAME=VALUE")
+        raise argparse.ArgumentTypeError("a tag is NAME=VALUE")
     try:
         parsed = json.loads(value, parse_constant=_refuse)  # NaN and Infinity stay text
     except ValueError:
@@ -116,10 +122,13 @@ def _refuse(constant: str) -> None:
     raise ValueError(constant)
 
 
-def _bounded(text: str, highest: int) -> int:
-    value = int(text)
+def _bounded(text: str, highest: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if not 1 <= value <= highest:
-        raise ValueError(text)  # argparse reports it as an invalid value
+        raise argparse.ArgumentTypeError(f"{what} from 1 to {highest}")
     return value
 
 
@@ -244,6 +253,11 @@ def find_runs(
 
 
 def _copy_legacy_columns(engine: Engine) -> None:
+    """Once: each legacy column's values become tags, then the column is emptied.
+
+    Only what a tag may hold is copied (a value record_run would refuse is
+    dropped), and one tag a run, whatever the old table holds.
+    """
     columns = {column["name"] for column in inspect(engine).get_columns("runs")}
     legacy = [name for name in _LEGACY_TAG_COLUMNS if name in columns]
     if not legacy:
@@ -251,20 +265,31 @@ def _copy_legacy_columns(engine: Engine) -> None:
     old = Table("runs", MetaData(), autoload_with=engine)
     with engine.begin() as connection:
         for name in legacy:
-            copied = select(run_tags.c.run_id).where(run_tags.c.name == name)
-            rows = connection.execute(
-                select(old.c.id, old.c[name]).where(
-                    old.c[name].is_not(None), old.c.id.not_in(copied)
+            tagged = {
+                row[0]
+                for row in connection.execute(
+                    select(run_tags.c.run_id).where(run_tags.c.name == name)
                 )
+            }
+            rows = connection.execute(
+                select(old.c.id, old.c[name]).where(old.c[name].is_not(None))
             ).all()
-            if rows:
+            if not rows:
+                continue  # copied already, or never set
+            copies: dict[int, str] = {}
+            for run_id, value in rows:
+                if run_id in tagged or run_id in copies:
+                    continue
+                try:
+                    copies[run_id] = encode_tags({name: str(value)})[name]
+                except InputError:
+                    continue  # not text a tag may hold: dropped, never shown
+            if copies:
                 connection.execute(
                     insert(run_tags),
-                    [
-                        {"run_id": row[0], "name": name, "value": json.dumps(str(row[1]))}
-                        for row in rows
-                    ],
+                    [{"run_id": key, "name": name, "value": text} for key, text in copies.items()],
                 )
+            connection.execute(update(old).values({name: None}))
 
 
 def _text(value: object) -> str:
