@@ -31,43 +31,29 @@ if TYPE_CHECKING:
     from .validation import DataValidationError, validate
     from .webhook import post_metrics
 
-# Each name of the API, and the submodule that defines it.
-_SOURCES = {
+# The submodule that defines each name of the API.
+_MODULES = {
     # Settings, logging and the command line
-    "HardenedSettings": "settings",
-    "SettingsError": "settings",
-    "setup_logging": "logging_setup",
-    "secret_patterns": "redaction",
-    "ArgumentParser": "cli",
-    "run_command_line": "cli",
-    "ProjectFolders": "commands",
-    "add_commands": "commands",
+    "settings": ("HardenedSettings", "SettingsError"),
+    "logging_setup": ("setup_logging",),
+    "redaction": ("secret_patterns",),
+    "cli": ("ArgumentParser", "run_command_line"),
+    "commands": ("ProjectFolders", "add_commands"),
     # The database, with bound values only
-    "connect": "database",
-    "read_query": "database",
-    "check_text": "database",
-    "choose": "database",
+    "database": ("connect", "read_query", "check_text", "choose"),
     # Input checked against its schema
-    "validate": "validation",
-    "DataValidationError": "validation",
+    "validation": ("validate", "DataValidationError"),
     # Data files, encrypted at rest when a key is set
-    "read_frame": "datafiles",
-    "write_frame": "datafiles",
-    "refuse_downgrade": "datafiles",
-    "new_key": "encryption",
+    "datafiles": ("read_frame", "write_frame", "refuse_downgrade"),
+    "encryption": ("new_key",),
     # Models, signed or checksummed, loaded without pickle
-    "save_model": "model_store",
-    "load_model": "model_store",
-    "verified_bytes": "model_store",
-    "ModelIntegrityError": "model_store",
+    "model_store": ("save_model", "load_model", "verified_bytes", "ModelIntegrityError"),
     # The record of each run
-    "record_run": "runs",
-    "find_runs": "runs",
-    "Run": "runs",
-    "Tags": "runs",
+    "runs": ("record_run", "find_runs", "Run", "Tags"),
     # Metrics sent on
-    "post_metrics": "webhook",
+    "webhook": ("post_metrics",),
 }
+_SOURCES = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "ArgumentParser",
