@@ -7,6 +7,7 @@ releases it needs, edited as the scenario requires, and tags them.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,3 +41,19 @@ def made_from(source: str | Path, project: Path, tag: str, answers: dict[str, ob
     assert done.returncode == 0, done.stderr
     commit_all(project, f"Start from the template at {tag}")
     return project
+
+
+def update(project: Path, tag: str) -> subprocess.CompletedProcess[str]:
+    """Update ``project`` to ``tag`` with Renovate's own command (the scheduled
+    job's, but for --answers-file): answered questions are kept, new ones take
+    their defaults."""
+    return copier_cli(
+        "update",
+        "--skip-answered",
+        "--defaults",
+        "--answers-file",
+        ".copier-answers.yml",
+        "--vcs-ref",
+        tag,
+        cwd=project,
+    )

@@ -30,7 +30,6 @@ import yaml
 from commands import (
     check,
     commit_all,
-    copier_cli,
     git,
     package_of,
     python_path,
@@ -38,7 +37,7 @@ from commands import (
     run_make,
 )
 from osv_server import REQUESTS_VERIFY_FALSE, serving
-from releases import made_from, release
+from releases import made_from, release, update
 
 # One install for every test here: one worker runs them all.
 pytestmark = pytest.mark.xdist_group("own-data")
@@ -267,16 +266,7 @@ def test_a_database_table_swapped_in_by_the_page_updates_without_conflict(fresh,
     }
     assert len(owned) == len(owner_files(config)), sorted(owned)
 
-    updated = copier_cli(
-        "update",
-        "--skip-answered",
-        "--defaults",
-        "--answers-file",
-        ".copier-answers.yml",
-        "--vcs-ref",
-        NEW,
-        cwd=project,
-    )
+    updated = update(project, NEW)
     assert updated.returncode == 0, updated.stderr
     assert not list(project.rglob("*.rej"))
     check(run_in(project, sys.executable, "tools/check_conflicts.py"))

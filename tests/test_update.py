@@ -44,7 +44,7 @@ from commands import (
 )
 from osv_server import REQUESTS_VERIFY_FALSE, serving
 from profiles import answer, answers
-from releases import edit, made_from, release
+from releases import edit, made_from, release, update
 
 OLD, NEXT, NEWEST, PATCH = "1.0.0", "1.1.0", "1.2.0", "1.2.1"
 TEMPLATE_BIN = Path(sys.executable).parent
@@ -235,21 +235,6 @@ def owned_files(project: Path) -> dict[str, bytes]:
     package = package_of(project)
     paths = (project / path.format(package=package) for path in OWNED)
     return {str(path.relative_to(project)): path.read_bytes() for path in paths if path.exists()}
-
-
-def update(project: Path, tag: str) -> subprocess.CompletedProcess[str]:
-    # Renovate's own command (the scheduled job's, but for --answers-file):
-    # answered questions are kept, new ones take their defaults.
-    return copier_cli(
-        "update",
-        "--skip-answered",
-        "--defaults",
-        "--answers-file",
-        ".copier-answers.yml",
-        "--vcs-ref",
-        tag,
-        cwd=project,
-    )
 
 
 def conflicts(project: Path) -> subprocess.CompletedProcess[str]:
