@@ -257,11 +257,16 @@ def _dtype_nodes(node: Any) -> list[dict[str, Any]]:
 
 
 def _stored_as_an_array(node: dict[str, Any]) -> bool:
+    """An empty array's dtype: read by numpy without pickle, or for the object
+    dtype an empty JSON list (skops's form for arrays of Python objects)."""
     content = node.get("content")
-    return (
+    if not (
         node.get("__loader__") == "DTypeNode"
         and set(node) <= {"__class__", "__module__", "__loader__", "__id__", "content"}
         and isinstance(content, dict)
         and content.get("__loader__") == "NdArrayNode"
-        and content.get("type") == "numpy"
+    ):
+        return False
+    return content.get("type") == "numpy" or (
+        content.get("type") == "json" and content.get("content") == []
     )
