@@ -1175,7 +1175,9 @@ def test_comments_that_set_mypy_or_ruff_for_a_file_fail_the_lint_and_the_hook(pr
     plant(project, f"{package}/__init__.py", "")
     hook = pre_commit(project, "config-files")
     assert hook.returncode != 0
-    done = gate(project, "lint")
+    # make lint stops at its first failing step; audit-config is its last.
+    assert gate(project, "lint").returncode != 0
+    done = gate(project, "audit-config")
     assert done.returncode != 0
     planted = [path.replace("pkg", package) for path in INLINE_SETTINGS]
     planted += [notebook.relative_to(project).as_posix(), f"{package}/__init__.py"]
