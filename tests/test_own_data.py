@@ -48,7 +48,7 @@ PAGE = "docs/bring-your-own-data.md"
 CHURN = "Worked example 1"
 DELIVERIES = "Worked example 2"
 HARDENING = "template/src/{{ package_name }}/hardening"
-NEW_MARK = "# Hardened further in 3.1.0\n"
+NEW_MARK = "\n\n# Hardened further in 3.1.0\n"
 EXAMPLE_MARK = "# The template's example, changed in 3.1.0\n"
 # A file block of the page: its path in bold code, then the whole file.
 FILE_BLOCK = re.compile(
