@@ -7,12 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jinja2
 import yaml
 
 import docs_reference
 import durations
 from commands import TEMPLATE_ROOT
-from profiles import PROFILES
+from profiles import DEFAULTS, PROFILES, answer
 
 BIN = Path(sys.executable).parent
 
@@ -171,3 +172,42 @@ def test_durations_adds_each_files_setup_call_and_teardown(tmp_path, capsys):
     shown = capsys.readouterr().out
     assert shown.startswith("2 tests passed, pytest 20 s of wall time,\n16 s of test time")
     assert "| `test_a.py` | 15 |\n| `test_b.py` | 1 |" in shown
+
+
+# A control id as controls.yml spells them (A4, P7). Written as a word of its
+# own, so SHA-256, B608 or U+2028 are not read as one.
+CONTROL_ID = re.compile(r"\b[A-Z][0-9]{1,2}\b")
+
+
+def applies(control: dict, profile: str) -> bool:
+    """Whether a control of controls.yml is in a project of this profile: its
+    `when` (a Jinja expression over the answers, as copier.yml writes them)."""
+    if "when" not in control:
+        return True
+    # StrictUndefined: a misspelt answer fails here instead of reading as false.
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    test = environment.compile_expression(control["when"], undefined_to_none=False)
+    return bool(test(**{key: answer(profile, key) for key in DEFAULTS}))
+
+
+def test_the_threat_model_names_exactly_the_controls_of_its_profile(rendered):
+    """Each profile's docs/threat-model.md names every control that project has,
+    none it lacks and no id controls.yml does not hold, and only make targets
+    its Makefile has: a control added, dropped or made conditional cannot
+    leave the page behind."""
+    controls = yaml.safe_load((TEMPLATE_ROOT / "controls.yml").read_text())
+    for profile in PROFILES:
+        project = rendered(profile)
+        page = (project / "docs" / "threat-model.md").read_text()
+        named = set(CONTROL_ID.findall(page))
+        expected = {key for key, control in controls.items() if applies(control, profile)}
+        assert named == expected, (
+            profile,
+            f"named but not in this profile: {sorted(named - expected)}",
+            f"in this profile but not named: {sorted(expected - named)}",
+        )
+        nav = yaml.safe_load((project / "mkdocs.yml").read_text())["nav"]
+        assert {"Threat model": "threat-model.md"} in nav, profile
+        makefile = (project / "Makefile").read_text()
+        targets = set(re.findall(r"(?m)^([a-z][\w-]*):", makefile))
+        assert set(re.findall(r"`make ([a-z][\w-]*)", page)) <= targets, profile
