@@ -138,6 +138,13 @@ exist. Tests marked *project* belong to the generated project's own suite
 (`template/tests/`), which the template's tests run after a real
 `make install`.
 
+A control marked *only when* is in the projects whose answers make that
+expression true (`use_docker`, `ci_provider == 'github'`), and in no other.
+Every project's docs carry a threat model (`docs/threat-model.md`, built by
+`make docs`) that answers each threat to the project with one of these ids
+or with an accepted risk and its reason; it names exactly the controls its
+project has, which `tests/test_docs.py` checks on every answer profile.
+
 | ID | Requirement | Source | Checked by | Proved by |
 |---|---|---|---|---|
 """
@@ -153,8 +160,11 @@ def render_controls(controls: dict) -> str:
     rows = []
     for control_id, control in controls.items():
         proof = "<br>".join(test_reference(name) for name in control["tests"])
+        what = control["what"]
+        if "when" in control:
+            what = f"*Only when `{control['when']}`:* {what}"
         rows.append(
-            f"| {control_id} | {cell(control['what'])} | {cell(control['source'])} "
+            f"| {control_id} | {cell(what)} | {cell(control['source'])} "
             f"| {cell(control['tool'])} | {proof} |"
         )
     return CONTROLS_HEADER + "\n".join(rows) + "\n"
