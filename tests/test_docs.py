@@ -210,4 +210,5 @@ def test_the_threat_model_names_exactly_the_controls_of_its_profile(rendered):
         assert {"Threat model": "threat-model.md"} in nav, profile
         makefile = (project / "Makefile").read_text()
         targets = set(re.findall(r"(?m)^([a-z][\w-]*):", makefile))
-        assert set(re.findall(r"`make ([a-z][\w-]*)", page)) <= targets, profile
+        unknown = set(re.findall(r"`make ([a-z][\w-]*)", page)) - targets
+        assert not unknown, (profile, f"not a target of the Makefile: {sorted(unknown)}")
