@@ -3,9 +3,11 @@
 A generated project must be hash-locked from its first commit, so the template
 keeps one set of locks per Python version under includes/locks/<version>/:
 ``base.txt``, ``dev.txt`` and ``dev-notebooks.txt`` (use_notebooks adds tools to
-dev.in). Each is made by the generated project's own ``make lock``, run in a
-freshly rendered project with pip-compile installed for that Python, so the
-shipped locks are exactly what a user's ``make lock`` would write.
+dev.in), and their ``-service`` variants (use_service adds the service's
+libraries to base.in and its test tools to dev.in). Each is made by the
+generated project's own ``make lock``, run in a freshly rendered project with
+pip-compile installed for that Python, so the shipped locks are exactly what a
+user's ``make lock`` would write.
 
 ``includes/locks/uv.txt`` pins uv itself for ``lock_backend: uv``; uv's wheels
 do not depend on the Python version, so one lock serves every Python. It is
@@ -35,9 +37,11 @@ LOCKS = ROOT / "includes" / "locks"
 TOOLS = ROOT / ".cache" / "relock"
 
 
-def lock_names(use_notebooks: bool) -> dict[str, str]:
+def lock_names(use_notebooks: bool, use_service: bool = False) -> dict[str, str]:
     """Map each lock in a rendered project to its name under includes/locks/<version>/."""
-    return {"base.txt": "base.txt", "dev.txt": "dev-notebooks.txt" if use_notebooks else "dev.txt"}
+    service = "-service" if use_service else ""
+    notebooks = "-notebooks" if use_notebooks else ""
+    return {"base.txt": f"base{service}.txt", "dev.txt": f"dev{notebooks}{service}.txt"}
 
 
 def pip_compile_for(version: str) -> Path:
@@ -65,10 +69,10 @@ def pip_compile_for(version: str) -> Path:
     return pip_compile
 
 
-def relock(version: str, use_notebooks: bool, upgrade: bool) -> None:
+def relock(version: str, use_notebooks: bool, use_service: bool, upgrade: bool) -> None:
     target = LOCKS / version
     target.mkdir(parents=True, exist_ok=True)
-    names = lock_names(use_notebooks)
+    names = lock_names(use_notebooks, use_service)
     for name in names.values():
         (target / name).touch()  # the template includes them; they must exist to render
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,6 +84,7 @@ def relock(version: str, use_notebooks: bool, upgrade: bool) -> None:
                 "project_name": "Lock Example",
                 "python_version": version,
                 "use_notebooks": use_notebooks,
+                "use_service": use_service,
             },
             defaults=True,
             vcs_ref="HEAD",
@@ -91,7 +96,10 @@ def relock(version: str, use_notebooks: bool, upgrade: bool) -> None:
         subprocess.run(command, cwd=project, check=True)
         for rendered, kept in names.items():
             shutil.copyfile(project / "requirements" / rendered, target / kept)
-    print(f"locked Python {version}, notebooks={'on' if use_notebooks else 'off'}")
+    print(
+        f"locked Python {version}, notebooks={'on' if use_notebooks else 'off'}, "
+        f"service={'on' if use_service else 'off'}"
+    )
 
 
 def relock_uv(upgrade: bool) -> None:
@@ -140,8 +148,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     for version in args.python or SUPPORTED_PYTHONS:
-        for use_notebooks in (False, True):
-            relock(version, use_notebooks, args.upgrade)
+        # The service's locks after the others: they keep the pins those chose.
+        for use_service in (False, True):
+            for use_notebooks in (False, True):
+                relock(version, use_notebooks, use_service, args.upgrade)
     if not args.python:
         relock_uv(args.upgrade)
 

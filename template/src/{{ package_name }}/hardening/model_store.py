@@ -222,9 +222,17 @@ def load_model(
     ``trusted`` names the types beyond skops' defaults the model may hold
     (``Settings.trusted_model_types``); anything else in the file is refused.
     """
+    return load_model_and_digest(path, trusted, signing_key)[0]
+
+
+def load_model_and_digest(
+    path: Path, trusted: Sequence[str] = (), signing_key: bytes | None = None
+) -> tuple[Pipeline, str]:
+    """:func:`load_model`, and the SHA-256 of exactly the bytes it verified and loaded."""
     payload = verified_bytes(path, signing_key)
     _check_dtypes(path, payload)
-    return sio.loads(payload, trusted=[*TRUSTED_TYPES, *trusted])
+    model = sio.loads(payload, trusted=[*TRUSTED_TYPES, *trusted])
+    return model, hashlib.sha256(payload).hexdigest()
 
 
 def _check_dtypes(path: Path, payload: bytes) -> None:
