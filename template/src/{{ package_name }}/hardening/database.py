@@ -253,6 +253,14 @@ def describe(error: BaseException) -> str:
     cause = error.orig if isinstance(error, DBAPIError) else error.__cause__
     if cause is not None:
         kind += f" from {type(cause).__name__}"
+        # libpq tells a server it could not verify only in its message, which
+        # names the host: say what failed, never the message.
+        if type(cause).__name__ == "OperationalError" and "certificate" in str(cause):
+            return (
+                f"the database failed ({kind}): the server's TLS certificate was refused; "
+                "check that sslrootcert in DATABASE_URL is the CA that signed it and that "
+                "the URL's host is a name the certificate holds"
+            )
     return f"the database failed ({kind}); check DATABASE_URL and that the server is up"
 
 
