@@ -3,8 +3,12 @@
 The cluster lives in a temporary folder, listens on a Unix socket there and on
 a free loopback port, and requires a password over TCP (scram-sha-256), so a
 generated project reaches it through an ordinary ``postgresql://`` URL with
-credentials. PostgreSQL refuses to run as root: as root, every command runs
-as the ``postgres`` user the Debian package creates.
+credentials. TLS is on (``ssl=on``), with a certificate for ``localhost``
+from a throwaway CA (trustme) made when the cluster starts: a client that
+trusts ``Server.ca`` can connect with ``sslmode=verify-full``; every
+connection is logged, with whether it used TLS. PostgreSQL refuses to run as
+root: as root, every command runs as the ``postgres`` user the Debian package
+creates.
 """
 
 from __future__ import annotations
@@ -15,12 +19,17 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import trustme
+
 SUPERUSER = "postgres"
+# The name the server's first certificate is issued for.
+TLS_HOST = "localhost"
 
 
 def binaries() -> Path | None:
@@ -47,6 +56,11 @@ class Server:
     folder: Path
     port: int
     as_user: tuple[str, ...]
+    ca: trustme.CA
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "server.log"
 
     def run(self, *command: str, stdin: str | None = None) -> str:
         done = subprocess.run(
@@ -75,6 +89,46 @@ class Server:
             stdin=statement,
         )
 
+    def query(self, statement: str) -> str:
+        """The one value ``statement`` returns, as the superuser over the Unix socket."""
+        return self.run(
+            str(self.bin / "psql"),
+            "--no-psqlrc",
+            "--no-align",
+            "--tuples-only",
+            f"--host={self.folder}",
+            f"--port={self.port}",
+            f"--username={SUPERUSER}",
+            "--dbname=postgres",
+            f"--command={statement}",
+        ).strip()
+
+    def write_certificate(self, certificate: trustme.LeafCert) -> None:
+        """Put ``certificate`` and its key where postgresql.conf names them, the
+        key readable by the server's user alone (PostgreSQL refuses it otherwise)."""
+        for name, pem in [
+            ("server.crt", b"".join(blob.bytes() for blob in certificate.cert_chain_pems)),
+            ("server.key", certificate.private_key_pem.bytes()),
+        ]:
+            path = self.folder / name
+            path.unlink(missing_ok=True)
+            path.touch(mode=0o600)
+            path.write_bytes(pem)
+            if self.as_user:
+                shutil.chown(path, SUPERUSER, SUPERUSER)
+
+    def use_certificate(self, certificate: trustme.LeafCert) -> None:
+        """Serve ``certificate`` from the next connection on: PostgreSQL reloads
+        its TLS files with its configuration; wait until new sessions see that."""
+        self.write_certificate(certificate)
+        loaded = self.query("SELECT pg_conf_load_time()")
+        self.run(str(self.bin / "pg_ctl"), f"--pgdata={self.folder / 'data'}", "reload")
+        deadline = time.monotonic() + 30
+        while self.query("SELECT pg_conf_load_time()") == loaded:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL did not reload its configuration:\n{self.log}")
+            time.sleep(0.05)
+
     def new_database(self, name: str) -> str:
         """A fresh database with its own owner; return its URL (password included)."""
         password = secrets.token_urlsafe(18)
@@ -97,7 +151,9 @@ def postgres() -> Iterator[Server]:
     if os.geteuid() == 0:
         shutil.chown(folder, SUPERUSER, SUPERUSER)
         as_user = ("runuser", "-u", SUPERUSER, "--")
-    server = Server(folder_bin, folder, free_port(), as_user)
+    ca = trustme.CA()
+    server = Server(folder_bin, folder, free_port(), as_user, ca)
+    server.write_certificate(ca.issue_cert(TLS_HOST))
     data = folder / "data"
     try:
         server.run(
@@ -111,12 +167,14 @@ def postgres() -> Iterator[Server]:
         )
         options = (
             f"-c listen_addresses=127.0.0.1 -p {server.port} -k {folder} "
-            "-c fsync=off -c full_page_writes=off"
+            "-c fsync=off -c full_page_writes=off "
+            f"-c ssl=on -c ssl_cert_file={folder / 'server.crt'} "
+            f"-c ssl_key_file={folder / 'server.key'} -c log_connections=on"
         )
         server.run(
             str(folder_bin / "pg_ctl"),
             f"--pgdata={data}",
-            f"--log={folder / 'server.log'}",
+            f"--log={server.log}",
             f"--options={options}",
             "--wait",
             "start",

@@ -17,6 +17,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+import trustme
 
 from commands import check, git, package_of, pre_commit, python_path, render, run_make
 from installs import DEFAULT_PROJECT, install
@@ -138,6 +139,59 @@ def test_wrong_python_version_is_refused(copie, gnu_make):
     assert done.returncode != 0
     assert f"is not a working Python {DEFAULT_PYTHON}" in done.stderr
     assert not (project / ".venv").exists()
+
+
+@DEFAULT_PROJECT
+def test_the_database_is_reached_over_verified_tls_only(default_project, postgres_server, tmp_path):
+    """Through the project's own settings and connect(): verify-full with the
+    server's CA and host name connects, over TLS; another CA, or a certificate
+    for another name, is refused with a clear error that quotes nothing."""
+    project = default_project
+    cli = [project / ".venv/bin/python", "-m", package_of(project)]
+    name = f"tls_{secrets.token_hex(4)}"
+    url = postgres_server.new_database(name)
+    password = url.split(":")[2].split("@")[0]
+    ca, other_ca = tmp_path / "ca.pem", tmp_path / "other-ca.pem"
+    postgres_server.ca.cert_pem.write_to_path(str(ca))
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    # No PG* variable of the machine's: the URL alone says where and how.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    root = tmp_path / "run"
+
+    def command(*arguments: str, host: str = "localhost", root_ca: Path = ca):
+        verified = url.replace("@127.0.0.1:", f"@{host}:")
+        verified += f"?sslmode=verify-full&sslrootcert={root_ca}"
+        return subprocess.run(
+            [*cli, "--root", root, *arguments],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env={**env, "DATABASE_URL": verified},
+        )
+
+    check(command("run", "--label", "over tls"))
+    listed = check(command("runs", "--label", "over tls"))
+    assert len(listed.splitlines()) == 1
+    # The server logged each session of the run as TLS.
+    authorized = re.findall(
+        rf"connection authorized: user={name} database={name}(.*)", postgres_server.log.read_text()
+    )
+    assert authorized
+    assert all(line.startswith(" SSL enabled (protocol=TLSv1.") for line in authorized)
+
+    refusals = {"another CA": command("runs", root_ca=other_ca)}
+    # The certificate names localhost, not the address.
+    refusals["an address the certificate lacks"] = command("runs", host="127.0.0.1")
+    postgres_server.use_certificate(postgres_server.ca.issue_cert("db.invalid"))
+    try:
+        refusals["a certificate for another name"] = command("runs")
+    finally:
+        postgres_server.use_certificate(postgres_server.ca.issue_cert("localhost"))
+    for case, done in refusals.items():
+        assert done.returncode == 1, f"{case}: {done.stdout}{done.stderr}"
+        assert "the server's TLS certificate was refused" in done.stderr, f"{case}: {done.stderr}"
+        for secret in (password, name, "db.invalid", str(tmp_path)):
+            assert secret not in done.stdout + done.stderr, f"{case}: {secret}"
 
 
 def check_on_postgresql(project: Path, cli: list[object], url: str) -> None:

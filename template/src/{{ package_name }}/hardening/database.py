@@ -5,7 +5,9 @@ Every query is built with SQLAlchemy's expression language (``select``,
 bound parameters, never inside the SQL text. Names that must vary (a column
 to sort by) come from a fixed allow-list through :func:`choose`, never from
 input. Without ``DATABASE_URL`` the project uses an embedded SQLite file,
-created with mode 0600; ``postgresql://`` URLs use the psycopg driver.
+created with mode 0600; ``postgresql://`` URLs use the psycopg driver, and
+reach a server off this machine only over TLS that verifies it
+(``sslmode=verify-full`` with a CA: :func:`check_url`).
 
 The entry points that run SQL text (``sqlalchemy.text``, ``pandas.read_sql``,
 the drivers) are banned by ruff (``pyproject.toml``); :func:`read_query` is
@@ -14,6 +16,8 @@ how a ``select()`` reaches pandas.
 
 from __future__ import annotations
 
+import inspect
+import ipaddress
 import os
 import unicodedata
 import warnings
@@ -49,14 +53,37 @@ class DatabaseError(RuntimeError):
     """The database cannot be used. The message never holds the URL or a value."""
 
 
+class UnverifiedServerError(DatabaseError):
+    """``DATABASE_URL`` could reach PostgreSQL on another machine without verified TLS."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"DATABASE_URL {problem}")
+        self.problem = problem
+
+
+# What a server off this machine needs: TLS, and the server's certificate
+# checked against a CA the owner names and against the host name.
+_ADD_TLS = (
+    "add sslmode=verify-full and sslrootcert=/path/to/ca.pem (the CA that signed "
+    "the server's certificate) to its query; only localhost, 127.0.0.0/8, ::1 and "
+    "Unix sockets are reached without TLS"
+)
+
+
 def check_url(url: str) -> None:
-    """Raise ``ValueError`` unless SQLAlchemy can use ``url`` (never quoting it)."""
+    """Raise ``ValueError`` unless SQLAlchemy can use ``url`` (never quoting it).
+
+    A PostgreSQL server that is not on this machine must be verified
+    (``sslmode=verify-full`` and ``sslrootcert``): see :func:`_check_transport`.
+    """
     try:
         # A warning (a query option the driver ignores) would be printed raw,
         # before logging is set up, quoting the option: refuse the URL instead.
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             _engine(url).dispose()
+    except UnverifiedServerError as error:
+        raise ValueError(error.problem) from None
     except DatabaseError:
         raise ValueError(
             "is not a database URL SQLAlchemy can use "
@@ -80,8 +107,19 @@ def _engine(url: str | URL) -> Engine:
         parsed = make_url(url)
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        postgresql = parsed.get_backend_name() == "postgresql"
+        if postgresql and parsed.get_driver_name() != "psycopg":
+            raise UnverifiedServerError(
+                "must reach PostgreSQL through psycopg (postgresql:// or "
+                "postgresql+psycopg://), whose TLS settings are the ones checked"
+            )
         # hide_parameters: a failed statement's error would otherwise quote its values.
-        return create_engine(parsed, hide_parameters=True)
+        engine = create_engine(parsed, hide_parameters=True)
+        if postgresql:
+            _check_transport(engine)
+        return engine
+    except UnverifiedServerError:
+        raise
     # Whatever SQLAlchemy or a driver raises for a bad URL or query option
     # (ArgumentError, an unknown plugin, a value that is not a number...)
     # can quote part of it.
@@ -89,6 +127,96 @@ def _engine(url: str | URL) -> Engine:
         raise DatabaseError(
             f"DATABASE_URL cannot be used ({type(error).__name__}); see .env.example"
         ) from None
+
+
+def _check_transport(engine: Engine) -> None:
+    """Refuse a PostgreSQL URL that could reach another machine without verified TLS.
+
+    The parameters are read as they reach libpq: SQLAlchemy's psycopg dialect
+    turns the URL into keyword arguments (a ``host`` in the query replaces the
+    one before the path), psycopg passes on all but its own, and libpq's own
+    parser reads them; what they leave out libpq takes from PGHOST,
+    PGHOSTADDR, PGSERVICE and the other PG* variables (``PQconndefaults``).
+    Only the URL may say how the server is verified: an environment variable
+    could not weaken what the URL says, but a reader of DATABASE_URL could
+    not see it either.
+    """
+    # Imported here, for PostgreSQL URLs only: SQLite needs no driver. Waived
+    # from the SQL ban: libpq's parser and defaults, no cursor, no SQL.
+    from psycopg import Connection, Error, conninfo, pq  # noqa: TID251
+
+    _, arguments = engine.dialect.create_connect_args(engine.url)
+    own = inspect.signature(Connection.connect).parameters
+    given = {name: value for name, value in arguments.items() if name not in own}
+    # A parameter given twice is a tuple here (libpq would take the last one).
+    if any(isinstance(value, tuple | list) for value in given.values()):
+        raise UnverifiedServerError(
+            "gives a parameter twice (libpq would use only the last one); give each once"
+        )
+    try:
+        explicit = conninfo.conninfo_to_dict(conninfo.make_conninfo("", **given))
+        defaults = {
+            option.keyword.decode(): option.val.decode()
+            for option in pq.Conninfo.get_defaults()
+            if option.val is not None
+        }
+    except Error:
+        raise UnverifiedServerError(
+            "holds a parameter libpq does not take (names are lower case: sslmode, "
+            "sslrootcert), or PGSERVICE names a service that cannot be read"
+        ) from None
+    if "service" in explicit:
+        # Its file could add a hostaddr that no reader of the URL would see.
+        raise UnverifiedServerError(
+            "must not name a service (service=): write the host, sslmode=verify-full "
+            "and sslrootcert into DATABASE_URL itself"
+        )
+    effective = defaults | {name: str(value) for name, value in explicit.items()}
+    if _all_local(effective.get("host", ""), effective.get("hostaddr", "")):
+        return
+    if explicit.get("sslmode") != "verify-full" or not _is_ca(
+        str(explicit.get("sslrootcert", "")), pq.version()
+    ):
+        where = [name for name in ("PGHOST", "PGHOSTADDR", "PGSERVICE") if os.environ.get(name)]
+        source = f" (with {', '.join(where)} from the environment)" if where else ""
+        raise UnverifiedServerError(
+            f"reaches a PostgreSQL server on another machine{source} without verifying "
+            f"it: {_ADD_TLS}"
+        )
+
+
+def _all_local(hosts: str, addresses: str) -> bool:
+    """Whether every host libpq may try (``host`` and ``hostaddr`` lists) is this machine."""
+    names = hosts.split(",") if hosts else []
+    numbers = addresses.split(",") if addresses else []
+    # libpq pairs the two lists; an empty hostaddr entry means "look the name up".
+    for index in range(max(len(names), len(numbers))):
+        address = numbers[index] if index < len(numbers) else ""
+        name = names[index] if index < len(names) else ""
+        if not _is_local(address or name):
+            return False
+    return True
+
+
+def _is_local(host: str) -> bool:
+    """A loopback address, ``localhost`` itself, or a Unix socket (empty: the default one).
+
+    Names are not looked up: ``localhost.example.com`` or ``127.0.0.1.nip.io``
+    can point anywhere, and ``127.1`` is not an address to Python either.
+    """
+    if not host or host.startswith(("/", "@")) or host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_ca(root: str, libpq_version: int) -> bool:
+    """Whether ``sslrootcert`` names CAs libpq can read: a file, or the system's (libpq 16+)."""
+    if root == "system":
+        return libpq_version >= 160000
+    return bool(root) and Path(root).is_file()
 
 
 def _create_private(path: Path) -> None:
@@ -125,6 +253,14 @@ def describe(error: BaseException) -> str:
     cause = error.orig if isinstance(error, DBAPIError) else error.__cause__
     if cause is not None:
         kind += f" from {type(cause).__name__}"
+        # libpq tells a server it could not verify only in its message, which
+        # names the host: say what failed, never the message.
+        if type(cause).__name__ == "OperationalError" and "certificate" in str(cause):
+            return (
+                f"the database failed ({kind}): the server's TLS certificate was refused; "
+                "check that sslrootcert in DATABASE_URL is the CA that signed it and that "
+                "the URL's host is a name the certificate holds"
+            )
     return f"the database failed ({kind}); check DATABASE_URL and that the server is up"
 
 
