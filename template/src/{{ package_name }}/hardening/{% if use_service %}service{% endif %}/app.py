@@ -334,16 +334,19 @@ def _add_routes(app: FastAPI) -> None:
         _check_csrf(request, service, csrf_token)
         client = client_address(request)
         name = username.strip().lower()
-        # Counted before the password is checked: a guesser is slowed whether
-        # the name exists or not, and a success does not reset the count.
-        for kind, key in (("user", name), ("client", client)):
-            wait = service.login_limits.retry_after(kind, key)
+        # Failures are counted per name and per client address; once either
+        # has too many in the window, no password is checked at all.
+        keys = (("user", name), ("client", client))
+        for kind, key in keys:
+            wait = service.login_limits.waiting(kind, key)
             if wait is not None:
                 service.metrics.refused("login_throttled")
                 security_event("login_throttled", client=client)
                 raise Refused(429, "too many sign-in attempts", {"Retry-After": str(wait)})
         user = accounts.authenticate_user(service.engine, name, password)
         if user is None:
+            for kind, key in keys:
+                service.login_limits.count(kind, key)
             service.metrics.refused("login_failed")
             security_event("login_failed", client=client)
             return service.templates.TemplateResponse(

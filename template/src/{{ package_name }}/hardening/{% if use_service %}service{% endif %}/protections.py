@@ -161,9 +161,19 @@ class RateLimits:
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def retry_after(self, kind: str, key: str) -> int | None:
-        """``None`` when the request may go ahead, else the seconds to wait."""
+        """Count a request; ``None`` when it may go ahead, else the seconds to wait."""
         if self.limiter.hit(self.item, kind, key):
             return None
+        return self._wait(kind, key)
+
+    def waiting(self, kind: str, key: str) -> int | None:
+        """The seconds to wait when the limit is reached already, counting nothing."""
+        return None if self.limiter.test(self.item, kind, key) else self._wait(kind, key)
+
+    def count(self, kind: str, key: str) -> None:
+        self.limiter.hit(self.item, kind, key)
+
+    def _wait(self, kind: str, key: str) -> int:
         reset, _ = self.limiter.get_window_stats(self.item, kind, key)
         return max(1, math.ceil(reset - time.time()))
 
