@@ -44,6 +44,8 @@ PROFILES: dict[str, dict[str, object]] = {
         "use_docker": True,
         "use_notebooks": True,
         "lock_backend": "uv",
+        # The service, installed and tested for real (its own tests start uvicorn over TLS).
+        "use_service": True,
     },
     "proprietary-github-slim": {
         "license": "Proprietary",

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
     select,
     update,
@@ -71,6 +72,22 @@ users = Table(
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Sessions are kept here, not only in the cookie, so signing out or disabling
+# an account ends them at once, for every copy of the cookie.
+sessions = Table(
+    "service_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_hash", String(64), nullable=False, unique=True),
+    Column("user_name", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# A session ends after this long, however active, and after this long idle.
+SESSION_LIFETIME = timedelta(hours=8)
+SESSION_IDLE = timedelta(minutes=30)
 
 _hasher = PasswordHasher()
 
@@ -250,11 +267,58 @@ def create_user(engine: Engine, name: str, role: str, password: str) -> None:
 
 
 def disable_user(engine: Engine, name: str) -> bool:
-    """Disable ``name``: their sessions end on their next request. False if unknown."""
+    """Disable ``name`` and end every session of theirs. False if unknown."""
     check_name(name, "a user name")
     with engine.begin() as connection:
         done = connection.execute(update(users).where(users.c.name == name).values(disabled=True))
+        connection.execute(delete(sessions).where(sessions.c.user_name == name))
     return bool(done.rowcount)
+
+
+def start_session(engine: Engine, key: bytes, user: User) -> str:
+    """A new session of ``user``; the cookie carries the secret, the table its keyed hash."""
+    secret = secrets.token_urlsafe(32)
+    now = _now()
+    with engine.begin() as connection:
+        connection.execute(
+            insert(sessions).values(
+                session_hash=token_hash(secret, key),
+                user_name=user.name,
+                created_at=now,
+                last_seen_at=now,
+            )
+        )
+    return secret
+
+
+def find_session(engine: Engine, key: bytes, secret: str) -> User | None:
+    """The enabled user of a live session, or ``None``; a dead session is removed."""
+    wanted = token_hash(secret, key)
+    now = _now()
+    with engine.begin() as connection:
+        row = (
+            connection.execute(select(sessions).where(sessions.c.session_hash == wanted))
+            .mappings()
+            .first()
+        )
+        if row is None or not hmac.compare_digest(row["session_hash"], wanted):
+            return None
+        created = _aware(row["created_at"]) or now
+        seen = _aware(row["last_seen_at"]) or now
+        if now - created > SESSION_LIFETIME or now - seen > SESSION_IDLE:
+            connection.execute(delete(sessions).where(sessions.c.id == row["id"]))
+            return None
+        connection.execute(
+            update(sessions).where(sessions.c.id == row["id"]).values(last_seen_at=now)
+        )
+    return find_user(engine, row["user_name"])
+
+
+def end_session(engine: Engine, key: bytes, secret: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            delete(sessions).where(sessions.c.session_hash == token_hash(secret, key))
+        )
 
 
 def find_user(engine: Engine, name: str) -> User | None:

@@ -56,7 +56,7 @@ from .protections import (
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-SESSION_SECONDS = 8 * 3600
+SESSION_SECONDS = int(accounts.SESSION_LIFETIME.total_seconds())
 # Sign-in failures allowed per user name and per client address in a window.
 LOGIN_FAILURES = 5
 MAX_TEXT = 1000  # the longest text value a request row may hold
@@ -170,14 +170,17 @@ def _token_check(scope: str) -> Callable[[Request], accounts.Token]:
 def _session_check(scope: str | None) -> Callable[[Request], accounts.User]:
     def check(request: Request) -> accounts.User:
         service = _service(request)
-        name = request.session.get("user")
-        user = accounts.find_user(service.engine, name) if isinstance(name, str) else None
+        secret = request.session.get("sid")
+        user = None
+        if isinstance(secret, str):
+            user = accounts.find_session(service.engine, service.token_key, secret)
         route = _route_name(request)
         if user is None:
-            if name is not None:
-                request.session.clear()  # disabled or removed: the session ends now
+            if secret is not None:
+                request.session.clear()  # ended, expired or disabled: forget it
             service.metrics.refused("unauthenticated")
             raise Refused(401, "sign in first")
+        request.state.user = user
         if scope is not None and scope not in user.scopes:
             service.metrics.refused("scope")
             security_event("scope_denied", route=route, user=user.name, needed=scope)
@@ -355,14 +358,18 @@ def _add_routes(app: FastAPI) -> None:
                 {"csrf": _csrf_token(request), "failed": True},
                 status_code=401,
             )
-        request.session.clear()  # a new session: nothing from before sign-in is kept
-        request.session.update(user=user.name, csrf=new_csrf_token(), since=int(time.time()))
+        # A new session: nothing from before sign-in is kept.
+        request.session.clear()
+        secret = accounts.start_session(service.engine, service.token_key, user)
+        request.session.update(sid=secret, csrf=new_csrf_token())
         security_event("login_succeeded", user=user.name, client=client)
         return RedirectResponse("/runs", status_code=303)
 
     @route(app, "POST", "/logout", Access("session"))
     def logout(request: Request, csrf_token: Annotated[str, Form(max_length=128)]) -> Response:
-        _check_csrf(request, _service(request), csrf_token)
+        service = _service(request)
+        _check_csrf(request, service, csrf_token)
+        accounts.end_session(service.engine, service.token_key, request.session["sid"])
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -373,7 +380,7 @@ def _add_routes(app: FastAPI) -> None:
             request,
             "runs.html",
             {
-                "user": request.session.get("user"),
+                "user": request.state.user.name,
                 "csrf": _csrf_token(request),
                 "runs": find_runs(service.engine, limit=50),
                 "figures": _figures(service),
