@@ -405,6 +405,7 @@ answer_sets = st.fixed_dictionaries(
         "ci_provider": choice("ci_provider"),
         "use_docker": st.booleans(),
         "use_notebooks": st.booleans(),
+        "use_service": st.booleans(),
     },
     optional={
         "package_name": usually(

@@ -32,7 +32,14 @@ def test_a_lock_set_for_every_supported_python():
     assert sorted(p.name for p in LOCKS.iterdir()) == sorted([*SUPPORTED_PYTHONS, "uv.txt"])
     for version in SUPPORTED_PYTHONS:
         names = sorted(p.name for p in (LOCKS / version).iterdir())
-        assert names == ["base.txt", "dev-notebooks.txt", "dev.txt"], version
+        assert names == [
+            "base-service.txt",
+            "base.txt",
+            "dev-notebooks-service.txt",
+            "dev-notebooks.txt",
+            "dev-service.txt",
+            "dev.txt",
+        ], version
 
 
 @pytest.mark.parametrize("lock", LOCK_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -60,21 +67,37 @@ def test_the_uv_lock_pins_uv_alone_with_a_hash_for_every_platform():
         assert forbidden not in text, forbidden
 
 
+@pytest.mark.parametrize("service", ["", "-service"], ids=["", "service"])
 @pytest.mark.parametrize("version", SUPPORTED_PYTHONS)
-def test_variants_agree_on_shared_pins(version):
-    base = parse_lock(LOCKS / version / "base.txt")
-    dev = parse_lock(LOCKS / version / "dev.txt")
-    notebooks = parse_lock(LOCKS / version / "dev-notebooks.txt")
+def test_variants_agree_on_shared_pins(version, service):
+    base = parse_lock(LOCKS / version / f"base{service}.txt")
+    dev = parse_lock(LOCKS / version / f"dev{service}.txt")
+    notebooks = parse_lock(LOCKS / version / f"dev-notebooks{service}.txt")
     assert base.items() <= dev.items()
     # The notebook variant only adds: every other pin is the one dev.txt has,
     # so installing either proves the shared pins.
     assert dev.items() <= notebooks.items()
+    if service:
+        # The service only adds: the plain variants' pins stay, except those its
+        # own libraries pull into base (resolved with them, then kept by dev).
+        plain_base = parse_lock(LOCKS / version / "base.txt")
+        plain_dev = parse_lock(LOCKS / version / "dev.txt")
+        assert plain_base.items() <= base.items()
+        moved = {name for name, pin in plain_dev.items() if dev.get(name) != pin}
+        assert moved <= set(base) - set(plain_base), moved
 
 
+@pytest.mark.parametrize("use_service", [False, True], ids=["", "service"])
 @pytest.mark.parametrize("use_notebooks", [False, True], ids=["dev", "dev-notebooks"])
 @pytest.mark.parametrize("version", SUPPORTED_PYTHONS)
-def test_locks_satisfy_the_rendered_in_files(copie, version, use_notebooks):
-    project = render(copie, "default", python_version=version, use_notebooks=use_notebooks)
+def test_locks_satisfy_the_rendered_in_files(copie, version, use_notebooks, use_service):
+    project = render(
+        copie,
+        "default",
+        python_version=version,
+        use_notebooks=use_notebooks,
+        use_service=use_service,
+    )
     environment = {
         "python_version": version,
         "python_full_version": f"{version}.0",

@@ -25,6 +25,7 @@ CONTRACT_KEYS = {
     "ci_provider",
     "use_docker",
     "use_notebooks",
+    "use_service",
 }
 
 

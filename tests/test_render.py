@@ -115,6 +115,11 @@ def test_layout_follows_the_answers(rendered, profile):
     assert (project / "tools" / "check_notebooks.py").is_file() == stored["use_notebooks"]
     dev_in = (project / "requirements" / "dev.in").read_text()
     assert ("nbstripout" in dev_in) == stored["use_notebooks"]
+    base_in = (project / "requirements" / "base.in").read_text()
+    assert ("fastapi" in base_in) == ("trustme" in dev_in) == stored["use_service"]
+    assert (package / "hardening" / "service").is_dir() == stored["use_service"]
+    assert (package / "serving.py").is_file() == stored["use_service"]
+    assert ("serve:" in makefile) == stored["use_service"]
 
 
 def test_license_matches_the_answer(rendered, profile):
@@ -132,9 +137,10 @@ def test_locks_are_the_kept_ones_for_the_answers(rendered, profile):
     project = rendered(profile)
     stored = yaml.safe_load((project / ".copier-answers.yml").read_text())
     kept = TEMPLATE_ROOT / "includes" / "locks" / stored["python_version"]
-    dev = "dev-notebooks.txt" if stored["use_notebooks"] else "dev.txt"
+    service = "-service" if stored["use_service"] else ""
+    dev = f"dev{'-notebooks' if stored['use_notebooks'] else ''}{service}.txt"
     requirements = project / "requirements"
-    assert (requirements / "base.txt").read_text() == (kept / "base.txt").read_text()
+    assert (requirements / "base.txt").read_text() == (kept / f"base{service}.txt").read_text()
     assert (requirements / "dev.txt").read_text() == (kept / dev).read_text()
 
 
