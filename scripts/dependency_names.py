@@ -81,13 +81,27 @@ def canonical(name: str) -> str:
 def download(pinned: dict[str, dict[str, object]]) -> None:
     """Fetch one wheel per pin for this machine's platform, hash-checked by pip."""
     for version in SUPPORTED_PYTHONS:
-        wanted = [
-            f"{spec} " + " ".join(f"--hash=sha256:{digest}" for digest in info["hashes"])
-            for spec, info in pinned.items()
-            if info["python"] == version and wheel_for(spec) is None
-        ]
-        if not wanted:
-            continue
+        # Locks of one Python may pin a name at two versions (a variant that
+        # pulls it in with a newer release); pip takes one version a name in
+        # a file, so each goes in a batch of its own.
+        batches: list[list[str]] = []
+        seen: dict[str, int] = {}
+        for spec, info in pinned.items():
+            if info["python"] != version or wheel_for(spec) is not None:
+                continue
+            name = spec.split("==")[0]
+            index = seen[name] = seen.get(name, -1) + 1
+            while len(batches) <= index:
+                batches.append([])
+            hashes = " ".join(f"--hash=sha256:{digest}" for digest in info["hashes"])
+            batches[index].append(f"{spec} {hashes}")
+        for wanted in batches:
+            fetch(wanted, version)
+
+
+def fetch(wanted: list[str], version: str) -> None:
+    """pip download ``wanted`` (pins with their hashes) for Python ``version``."""
+    if wanted:
         with tempfile.NamedTemporaryFile("w", suffix=".txt") as requirements:
             requirements.write("\n".join(wanted) + "\n")
             requirements.flush()
