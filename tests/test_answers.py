@@ -482,11 +482,13 @@ class Importer:
 
 @pytest.fixture(scope="session")
 def importer(tmp_path_factory) -> Iterator[Importer]:
-    """A venv of the default Python with the runtime lock installed, hash-checked,
+    """A venv of the default Python with the service's runtime lock installed, hash-checked,
     serving imports: a drawn package must import its own modules, unshadowed."""
     venv = tmp_path_factory.mktemp("runtime") / "venv"
     python = str(venv / "bin" / "python")
-    lock = TEMPLATE_ROOT / "includes" / "locks" / DEFAULT_PYTHON / "base.txt"
+    # The service's runtime lock: the plain one and the service's libraries
+    # (test_locks proves the one holds the other), so both kinds import.
+    lock = TEMPLATE_ROOT / "includes" / "locks" / DEFAULT_PYTHON / "base-service.txt"
     for command in (
         [UV, "venv", "--quiet", "--python", python_path(DEFAULT_PYTHON), str(venv)],
         [UV, "pip", "sync", "--quiet", "--require-hashes", "--python", python, str(lock)],
