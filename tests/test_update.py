@@ -316,8 +316,9 @@ def test_every_update_path_keeps_owner_edits_and_brings_every_fix(releases, tmp_
 @pytest.mark.slow(330)
 @pytest.mark.parametrize("profile", ["py312-apache-gitlab-slim"])
 def test_updated_project_passes_its_own_tests_and_audit(releases, tmp_path, monkeypatch, profile):
-    """A real install: the lock check flags the lock NEWEST made stale, `make lock`
-    mends it, and the project's `make test` and `make audit` pass."""
+    """A real install: the lock check flags the lock NEWEST made stale (and the
+    service, turned on through an update), `make lock` mends it, and the
+    project's `make test` (the service's tests with it) and `make audit` pass."""
     python = python_path(str(answer(profile, "python_version")))
     project = make_project(releases, tmp_path, profile)
     # Any make call may reinstall (an update changes the lock and pyproject.toml).
@@ -326,12 +327,28 @@ def test_updated_project_passes_its_own_tests_and_audit(releases, tmp_path, monk
     owner_edits(project)
     walk_update_paths(project)
     commit_all(project, f"Update to {NEWEST}")
+    # The service turned on by an update, as its upgrade notes say: the update,
+    # `make keygen` for SERVICE_SECRET_KEY, `make lock` for its libraries.
+    package = package_of(project)
+    check(
+        copier_cli(
+            "update", "--defaults", "--vcs-ref", NEWEST, "--data", "use_service=true", cwd=project
+        )
+    )
+    assert (project / "src" / package / "hardening" / "service" / "app.py").is_file()
+    assert (project / "src" / package / "serving.py").is_file()
+    assert "fastapi" in (project / "requirements" / "base.in").read_text()
+    assert "SERVICE_SECRET_KEY" not in (project / ".env").read_text()
+    check(run_make(project, "keygen"))
+    assert re.search(r"(?m)^SERVICE_SECRET_KEY=\S{40,}$", (project / ".env").read_text())
+    commit_all(project, "Serve the model")
 
     stale = run_make(project, "lock-check")
     assert stale.returncode != 0
     assert "requirements/base.txt is stale; run 'make lock'" in stale.stderr
     check(run_make(project, "lock"))
     assert "tabulate==" in (project / "requirements" / "base.txt").read_text()
+    assert "fastapi==" in (project / "requirements" / "base.txt").read_text()
     commit_all(project, "make lock")
     check(run_make(project, "lock-check"))
     tested = check(run_make(project, "test"))
