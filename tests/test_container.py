@@ -289,19 +289,8 @@ def build_image(docker: str, copie_session, backend: str) -> tuple[str, Path]:
     commit_all(project)
     # A secret in the build context that must reach no layer of the image.
     (project / ".env").write_text(f"METRICS_WEBHOOK_TOKEN={CANARY}\n")
-    # The service's certificate and key where its page says to put them (on
-    # every image: a context that took them in would hold them either way),
-    # from a throwaway CA; the key readable by UID 10001 only, as documented.
-    ca = trustme.CA()
-    (project / "secrets").mkdir()
-    ca.cert_pem.write_to_path(project / "secrets" / "ca.pem")
-    leaf = ca.issue_cert("serve.container-check.test", "127.0.0.1")
-    leaf.cert_chain_pems[0].write_to_path(project / TLS_CERT)
-    leaf.private_key_pem.write_to_path(project / TLS_KEY)
-    os.chown(project / TLS_KEY, 10001, 10001)
-    (project / TLS_KEY).chmod(0o400)
-    ignored = git_check_ignore(project, ".env", TLS_CERT, TLS_KEY, "secrets/ca.pem")
-    assert ignored == [".env", TLS_CERT, TLS_KEY, "secrets/ca.pem"]
+    if SERVES[backend]:
+        plant_tls_files(project)
     # Files git does not track, where a wheel built from the folder would take
     # them; and an edit git has not committed, which is built.
     package = project / "src" / PACKAGE
@@ -331,6 +320,22 @@ def build_image(docker: str, copie_session, backend: str) -> tuple[str, Path]:
     # The stand-in database was only there to be kept out; the run makes its own.
     (project / "data" / "warehouse.sqlite").unlink()
     return f"container-check:{backend}", project
+
+
+def plant_tls_files(project: Path) -> None:
+    """The service's certificate and key where its page says to put them, in
+    the build context, from a throwaway CA (kept beside them); the key
+    readable by UID 10001 only, as documented. git must ignore all three."""
+    ca = trustme.CA()
+    (project / "secrets").mkdir()
+    ca.cert_pem.write_to_path(project / "secrets" / "ca.pem")
+    leaf = ca.issue_cert("serve.container-check.test", "127.0.0.1")
+    leaf.cert_chain_pems[0].write_to_path(project / TLS_CERT)
+    leaf.private_key_pem.write_to_path(project / TLS_KEY)
+    os.chown(project / TLS_KEY, 10001, 10001)
+    (project / TLS_KEY).chmod(0o400)
+    ignored = git_check_ignore(project, TLS_CERT, TLS_KEY, "secrets/ca.pem")
+    assert ignored == [TLS_CERT, TLS_KEY, "secrets/ca.pem"]
 
 
 def git_check_ignore(project: Path, *paths: str) -> list[str]:
@@ -637,14 +642,14 @@ def test_runs_as_uid_10001_without_a_compiler(docker, built_image):
 
 @uses_the_image
 def test_no_layer_holds_the_build_context_secret(docker, built_image, tmp_path):
-    """Neither the canary .env nor the service's certificate, its key or the CA,
-    all in the build context where the docs put them, reach a layer."""
+    """Neither the canary .env nor, in the service project, its certificate, its
+    key or the CA, all in the build context where the docs put them, reach a layer."""
     image, project = built_image
     # The PEM bodies: a layer holding the file, or its text elsewhere, holds them.
-    pems = {
-        name: b"".join((project / name).read_bytes().splitlines()[1:-1])
-        for name in (TLS_CERT, TLS_KEY, "secrets/ca.pem")
-    }
+    serves = SERVES[image.rpartition(":")[2]]
+    assert (project / "secrets").is_dir() == serves  # the search below cannot be empty
+    planted = (TLS_CERT, TLS_KEY, "secrets/ca.pem") if serves else ()
+    pems = {name: b"".join((project / name).read_bytes().splitlines()[1:-1]) for name in planted}
     archive = tmp_path / "image.tar"
     subprocess.run([docker, "save", "--output", str(archive), image], check=True)
     scanned = 0
@@ -662,7 +667,8 @@ def test_no_layer_holds_the_build_context_secret(docker, built_image, tmp_path):
                 with tarfile.open(fileobj=io.BytesIO(data)) as layer:
                     names = layer.getnames()
                     assert not any(Path(n).name.startswith(".env") for n in names), member.name
-                    assert not any(n.endswith(".pem") for n in names), member.name
+                    files = {Path(name).name for name in pems}
+                    assert not any(Path(n).name in files for n in names), member.name
                 scanned += 1
     assert scanned >= 2
     inspect = subprocess.run(
