@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,7 +59,10 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SESSION_SECONDS = int(accounts.SESSION_LIFETIME.total_seconds())
 # Sign-in failures allowed per user name and per client address in a window.
-LOGIN_FAILURES = 5
+# Sign-in attempts a minute for one name, and from one client address.
+LOGIN_ATTEMPTS = {"user": 5, "client": 30}
+# Argon2 verifications at once (each takes 64 MiB).
+PARALLEL_HASHES = 2
 MAX_TEXT = 1000  # the longest text value a request row may hold
 
 
@@ -124,7 +128,8 @@ class Service:
     token_key: bytes
     metrics: Metrics
     rate_limits: RateLimits
-    login_limits: RateLimits
+    login_limits: dict[str, RateLimits]
+    hashing: threading.BoundedSemaphore
     templates: Jinja2Templates
     tls: bool
 
@@ -154,14 +159,14 @@ def _token_check(scope: str) -> Callable[[Request], accounts.Token]:
             raise Refused(401, "a valid API token is required", {"WWW-Authenticate": "Bearer"})
         if scope not in found.scopes:
             service.metrics.refused("scope")
-            security_event("scope_denied", route=route, token=found.name, needed=scope)
+            security_event("scope_denied", route=route, caller=found.name, needed=scope)
             raise Refused(403, f"this token lacks the {scope} scope")
         wait = service.rate_limits.retry_after("token", found.name)
         if wait is not None:
             service.metrics.refused("rate_limited")
-            security_event("rate_limited", route=route, token=found.name)
+            security_event("rate_limited", route=route, caller=found.name)
             raise Refused(429, "too many requests", {"Retry-After": str(wait)})
-        security_event("token_used", route=route, token=found.name)
+        security_event("token_used", route=route, caller=found.name)
         return found
 
     return check
@@ -266,7 +271,12 @@ def _figures(service: Service) -> list[str]:
     folder = service.served.figures
     if folder is None or not folder.is_dir():
         return []
-    names = [path.name for path in folder.iterdir() if path.is_file() and path.suffix == ".png"]
+    # Regular files only: a link could hand out any file the service can read.
+    names = [
+        path.name
+        for path in folder.iterdir()
+        if path.suffix == ".png" and not path.is_symlink() and path.is_file()
+    ]
     return sorted(names, reverse=True)[:24]
 
 
@@ -283,7 +293,13 @@ def _add_routes(app: FastAPI) -> None:
         if len(body.rows) > service.settings.service_max_rows:
             service.metrics.refused("too_many_rows")
             raise Refused(413, "too many rows in one request")
-        frame = pd.DataFrame.from_records(body.rows)
+        # Only the model's columns: any other would widen the frame before the
+        # schema could refuse it (a body under the limit, a frame of gigabytes).
+        columns = set(service.served.rows.columns)
+        if any(not columns.issuperset(row) for row in body.rows):
+            service.metrics.refused("invalid")
+            raise Refused(422, "a row holds a column the model does not take")
+        frame = pd.DataFrame.from_records(body.rows, columns=list(service.served.rows.columns))
         rows = validate(frame, service.served.rows, "the request's rows")
         predicted = service.model.predict(rows)
         return {
@@ -337,19 +353,19 @@ def _add_routes(app: FastAPI) -> None:
         _check_csrf(request, service, csrf_token)
         client = client_address(request)
         name = username.strip().lower()
-        # Failures are counted per name and per client address; once either
-        # has too many in the window, no password is checked at all.
-        keys = (("user", name), ("client", client))
-        for kind, key in keys:
-            wait = service.login_limits.waiting(kind, key)
+        # Every attempt is counted before any password is checked, per name
+        # and per client address, so attempts sent in parallel count too.
+        for kind, key in (("user", name), ("client", client)):
+            limits = service.login_limits[kind]
+            wait = limits.retry_after(kind, key)
             if wait is not None:
                 service.metrics.refused("login_throttled")
                 security_event("login_throttled", client=client)
                 raise Refused(429, "too many sign-in attempts", {"Retry-After": str(wait)})
-        user = accounts.authenticate_user(service.engine, name, password)
+        # Each check is an Argon2 verification (64 MiB): a few at a time.
+        with service.hashing:
+            user = accounts.authenticate_user(service.engine, name, password)
         if user is None:
-            for kind, key in keys:
-                service.login_limits.count(kind, key)
             service.metrics.refused("login_failed")
             security_event("login_failed", client=client)
             return service.templates.TemplateResponse(
@@ -413,13 +429,25 @@ def _refusal(request: Request, error: Exception) -> Response:
     return JSONResponse({"detail": error.reason}, error.status, headers=error.headers)
 
 
+# The request's own field names; any other name in a location was the client's.
+_FIELDS = {"body", "query", "path", "header", "cookie", "rows", "limit", "name"} | {
+    "username",
+    "password",
+    "csrf_token",
+}
+
+
+def _location(parts: tuple[str | int, ...]) -> list[str]:
+    """Where a problem is, with every name the client chose replaced."""
+    return [str(part) if isinstance(part, int) or part in _FIELDS else "*" for part in parts]
+
+
 def _invalid(request: Request, error: Exception) -> Response:
     """422 naming each field and check, never the value sent (pydantic would echo it)."""
     if not isinstance(error, RequestValidationError):  # registered for it only
         raise error
     problems = [
-        {"loc": [str(part) for part in problem["loc"]], "type": problem["type"]}
-        for problem in error.errors()
+        {"loc": _location(problem["loc"]), "type": problem["type"]} for problem in error.errors()
     ]
     _service(request).metrics.refused("invalid")
     return JSONResponse({"detail": problems}, 422)
@@ -452,6 +480,9 @@ class _PerClient:
                 )
                 return
         await self.app(scope, receive, send)
+
+
+_METHODS = {"GET", "HEAD", "POST", "OPTIONS"}
 
 
 class _Measured:
@@ -487,9 +518,10 @@ class _Measured:
             # The template the router matched (set on the scope as it routed);
             # a path no route matched is counted as one label, not as itself.
             path = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(
-                route=path, method=scope.get("method", ""), status=str(status)
-            ).inc()
+            # The method as one of a fixed few: a client may send any word.
+            method = scope.get("method", "")
+            method = method if method in _METHODS else "OTHER"
+            self.metrics.requests.labels(route=path, method=method, status=str(status)).inc()
             self.metrics.latency.labels(route=path).observe(time.perf_counter() - started)
 
 
@@ -503,7 +535,11 @@ def create_app(settings: HardenedSettings, served: ServiceModel) -> FastAPI:
     key = settings.service_key()
     engine = connect(settings.database(), served.database)
     accounts.create_tables(engine)
-    tls = settings.service_tls_cert_file is not None
+    # Behind a trusted proxy the browser speaks TLS to the proxy (the docs
+    # require it), so the cookie and HSTS are those of TLS.
+    tls = settings.service_tls_cert_file is not None or bool(
+        settings.service_list("trusted_proxies")
+    )
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
@@ -523,7 +559,8 @@ def create_app(settings: HardenedSettings, served: ServiceModel) -> FastAPI:
         token_key=accounts.token_key(key),
         metrics=Metrics(),
         rate_limits=RateLimits(settings.service_rate_limit_per_minute),
-        login_limits=RateLimits(LOGIN_FAILURES),
+        login_limits={kind: RateLimits(count) for kind, count in LOGIN_ATTEMPTS.items()},
+        hashing=threading.BoundedSemaphore(PARALLEL_HASHES),
         templates=Jinja2Templates(env=environment),
         tls=tls,
     )

@@ -93,7 +93,7 @@ def create_token(
         )
     finally:
         engine.dispose()
-    security_event("tokens_changed", action="created", token=args.name)
+    security_event("tokens_changed", action="created", caller=args.name)
     log.info(
         "Created the token %s; it is printed below, once: keep it in a secret store", args.name
     )
@@ -137,7 +137,7 @@ def revoke_token(
         engine.dispose()
     if not done:
         raise InputError("no live token has that name")
-    security_event("tokens_changed", action="revoked", token=args.name)
+    security_event("tokens_changed", action="revoked", caller=args.name)
     log.info("Revoked the token %s", args.name)
     return 0
 

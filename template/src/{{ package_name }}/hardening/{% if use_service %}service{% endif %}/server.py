@@ -20,6 +20,8 @@ from ..settings import HardenedSettings, SettingsError
 from .app import ServiceModel, create_app
 from .monitoring import security_event
 
+# The widest network SERVICE_TRUSTED_PROXIES may name, by IP version.
+_NARROWEST = {4: 16, 6: 48}
 # Seconds an idle keep-alive connection is kept, and a TLS handshake may take.
 KEEP_ALIVE_SECONDS = 5
 # Modern TLS only: forward-secret AEAD suites (TLS 1.3's are always on).
@@ -40,16 +42,21 @@ def trusted_proxies(settings: HardenedSettings) -> list[str]:
     proxies = settings.service_list("trusted_proxies")
     for proxy in proxies:
         try:
-            network = ipaddress.ip_network(proxy, strict=False)
+            network = ipaddress.ip_network(proxy)  # strict: 10.0.0.1/8 is a typo, refused
         except ValueError:
             raise SettingsError(
                 "SERVICE_TRUSTED_PROXIES: each entry must be an IP address or network "
-                "(such as 10.0.0.5 or 10.0.0.0/24)"
+                "(such as 10.0.0.5 or 10.0.0.0/24), with no host bits set"
             ) from None
-        if network.prefixlen == 0:
+        # A wide network, or one split in parts, would believe anyone's
+        # X-Forwarded-For: the client would choose the address it is counted as.
+        if (
+            network.prefixlen < _NARROWEST[network.version]
+            or network.network_address.is_unspecified
+        ):
             raise SettingsError(
-                "SERVICE_TRUSTED_PROXIES: a network of every address would believe any "
-                "client's X-Forwarded-For; name the proxy's address"
+                "SERVICE_TRUSTED_PROXIES: name the proxies' own addresses, or networks no "
+                "wider than /16 (IPv4) or /48 (IPv6)"
             )
     return proxies
 
@@ -77,6 +84,12 @@ def check_listening(settings: HardenedSettings) -> None:
 
 def serve(settings: HardenedSettings, served: ServiceModel) -> int:
     check_listening(settings)
+    if settings.signing_key() is None:
+        # A checksum anyone who can write models/ can recompute proves nothing.
+        raise SettingsError(
+            "MODEL_SIGNING_KEY is not set: the service serves signed models only; "
+            "run `make keygen`, then `make run` to sign the model"
+        )
     proxies = trusted_proxies(settings)
     try:
         app = create_app(settings, served)
