@@ -72,6 +72,9 @@ SQL_METHODS = {
     "suffix_with",
     "with_hint",
     "with_statement_hint",
+    # column.op("@>"): the operator is rendered into the SQL as written.
+    "op",
+    "bool_op",
 }
 # Of those, the ones that take several pieces of SQL text, each a literal.
 MULTIPLE = {"prefix_with", "suffix_with"}
@@ -84,7 +87,9 @@ EXECUTES = {"execute", "executemany", "read_sql", "read_sql_query"}
 EXECUTES |= {"sql", "read_database", "execute_values", "execute_batch", "copy_expert"}
 # Calls and attributes that hand out the driver, whose cursor runs any string.
 DRIVER_CALLS = {"raw_connection", "cursor"}
-DRIVER_ATTRIBUTES = {"driver_connection", "dbapi_connection"}
+# A Connection's .connection is the pool's driver connection: sqlite3's and
+# psycopg's run a string given to .execute().
+DRIVER_ATTRIBUTES = {"driver_connection", "dbapi_connection", "connection"}
 # Functions that make one string of their string arguments.
 COMBINERS = {"str", "add", "concat", "mod", "dedent", "indent", "sub"}
 # Functions that reach an attribute by a name given as a string.

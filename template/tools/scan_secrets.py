@@ -22,9 +22,10 @@ gate into a pass. Before scanning, this refuses a baseline that:
   checks above would not see.
 
 It also scans the baseline itself (detect-secrets skips it, so a key could
-hide in any of its values), and refuses a file it is given that detect-secrets
-would skip unread: text that is not UTF-8 (Python may still run it), or
-another file named .secrets.baseline. The shipped baseline leaves out three of
+hide in any of its values) and the text files detect-secrets skips for their
+name alone (.css, .svg, .lock...), and refuses a file it is given that
+detect-secrets would skip unread: text that is not UTF-8 (Python may still
+run it), or another file named .secrets.baseline. The shipped baseline leaves out three of
 detect-secrets' default filters, which drop real keys (see DROPPED_DEFAULTS);
 this refuses them back.
 
@@ -223,7 +224,43 @@ def main(files: list[str]) -> int:
         print(f"error: {BASELINE}: a value in it looks like a secret", file=sys.stderr)
         return 1
     scan = [HOOK, "--baseline", str(BASELINE), *files]
-    return subprocess.run(scan, check=False).returncode  # noqa: S603
+    found = subprocess.run(scan, check=False).returncode  # noqa: S603
+    return found or scan_disguised_text(files)
+
+
+def scan_disguised_text(files: list[str]) -> int:
+    """Scan the text files detect-secrets would skip for their extension alone.
+
+    detect-secrets leaves out .css, .svg, .lock and other names it takes for
+    binary, unread; a key in `deploy/keys.css` would pass. Each such file that
+    is UTF-8 text is scanned as a copy named `<its path>.txt`.
+    """
+    disguised = []
+    for name in files:
+        path = Path(name)
+        if is_non_text_file(name) and path.is_file():
+            try:
+                path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError:
+                continue  # binary, as its name says
+            disguised.append(path)
+    if not disguised:
+        return 0
+    with tempfile.TemporaryDirectory() as folder:
+        copies = []
+        for path in disguised:
+            copy = Path(folder, f"{path}.txt")
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(path.read_bytes())
+            copies.append(str(copy))
+        done = subprocess.run([HOOK, *copies], check=False)  # noqa: S603
+    if done.returncode:
+        print(
+            "error: the files above, named as binary, are text that holds what looks like a "
+            "secret (shown with .txt added, from a copy)",
+            file=sys.stderr,
+        )
+    return done.returncode
 
 
 def holds_a_secret(baseline: dict[str, Any]) -> bool:

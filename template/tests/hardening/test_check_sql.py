@@ -102,6 +102,11 @@ BUILT = {
     "cursor-of-a-connection": "cur = conn.connection.cursor()\ncur.execute(statement)",
     "driver-connection": "conn.connection.driver_connection.execute(statement)",
     "dbapi-connection": "run(conn.connection.dbapi_connection, statement)",
+    "pooled-connection": "conn.connection.execute(statement)",
+    "pooled-connection-elsewhere": "from .queries import run\n\nrun(conn.connection, statement)",
+    "operator-built": "select(runs).where(runs.c.label.op(operator)(value))",
+    "operator-joined": 'runs.c.label.op("= " + value)(label)',
+    "bool-operator-built": "runs.c.label.bool_op(name)(value)",
     "pandas-by-import-module": (
         "import importlib\n\nimportlib.import_module('pandas').read_sql(by_label(label), conn)"
     ),
@@ -156,6 +161,7 @@ BOUND = {
         "def g(conn, table, rows):\n    conn.execute(table.insert(), rows)"
     ),
     "a-table-hint": 'select(runs).with_hint(runs, "WITH (NOLOCK)", "mssql")',
+    "a-literal-operator": 'select(runs).where(runs.c.tags.op("@>")(wanted))',
     "another-module-by-name": "import importlib\n\nimportlib.import_module('json')",
     # The hardening API's lazy names: a module of this package, by a relative name.
     "own-module-by-relative-name": (

@@ -214,6 +214,26 @@ def test_a_file_named_like_a_swagger_file_is_scanned(repo, scan):
     assert "AWS Access Key" in output
 
 
+@pytest.mark.parametrize("name", ["deploy/keys.css", "icons/key.svg", "poetry.lock", "app.js.map"])
+def test_a_key_in_text_named_like_a_binary_file_is_found(repo, scan, name):
+    """detect-secrets skips these names unread; their text is scanned all the same."""
+    Path("settings.py").write_text("DEBUG = False\n")
+    Path(name).parent.mkdir(parents=True, exist_ok=True)
+    Path(name).write_text(f"/* aws_access_key_id = {AWS_KEY} */\n")
+    git("add", name)
+    code, output = scan("settings.py", name)
+    assert code == 1
+    assert f"{name}.txt" in output
+
+
+def test_a_binary_file_and_clean_text_named_like_one_pass(repo, scan):
+    Path("settings.py").write_text("DEBUG = False\n")
+    Path("logo.png").write_bytes(bytes(range(256)) * 4)
+    Path("style.css").write_text("body { color: #222; }\n")
+    git("add", ".")
+    assert scan("settings.py", "logo.png", "style.css")[0] == 0
+
+
 def test_a_key_read_through_a_function_call_is_found(repo, scan):
     """detect-secrets' default indirect-reference filter would drop this line."""
     Path("settings.py").write_text(f'import os\nKEY = os.environ.get("KEY", "{AWS_KEY}")\n')

@@ -148,13 +148,18 @@ def _check_transport(engine: Engine) -> None:
     _, arguments = engine.dialect.create_connect_args(engine.url)
     own = inspect.signature(Connection.connect).parameters
     given = {name: value for name, value in arguments.items() if name not in own}
+    # psycopg merges a conninfo argument (a URL's ?conninfo=) with the rest,
+    # so it is read with them: its host and sslmode reach libpq too.
+    base = arguments.get("conninfo", "")
     # A parameter given twice is a tuple here (libpq would take the last one).
-    if any(isinstance(value, tuple | list) for value in given.values()):
+    if not isinstance(base, str) or any(
+        isinstance(value, tuple | list) for value in given.values()
+    ):
         raise UnverifiedServerError(
             "gives a parameter twice (libpq would use only the last one); give each once"
         )
     try:
-        explicit = conninfo.conninfo_to_dict(conninfo.make_conninfo("", **given))
+        explicit = conninfo.conninfo_to_dict(conninfo.make_conninfo(base, **given))
         defaults = {
             option.keyword.decode(): option.val.decode()
             for option in pq.Conninfo.get_defaults()

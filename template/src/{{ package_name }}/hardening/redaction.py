@@ -138,7 +138,26 @@ def secret_patterns(secret: str) -> list[re.Pattern[str]]:
         re.compile("".join(_any_spelling(char) for char in secret)),
         re.compile(raw.hex(), re.IGNORECASE),
         *(re.compile(re.escape(encoded) + "=*") for encoded in whole),
+        *(re.compile(re.escape(core)) for core in _base64_cores(raw)),
     ]
+
+
+def _base64_cores(raw: bytes) -> list[str]:
+    """The base64 characters that depend on ``raw`` alone, wherever it starts.
+
+    Encoded after other bytes (``user:`` and a password, a key inside a
+    blob), ``raw`` starts 0, 1 or 2 bytes into a 3-byte group, and each
+    start spells it differently; the characters that mix in a neighbour's
+    bits differ again. These are the ones that do not, at each start.
+    """
+    cores = []
+    for start in range(3):
+        padded = bytes(start) + raw + bytes(2)
+        first = -(-8 * start // 6)  # the first character of raw's bits only
+        end = 8 * (start + len(raw)) // 6  # past the last one
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            cores.append(encode(padded).decode()[first:end])
+    return list(dict.fromkeys(core for core in cores if core))
 
 
 def _any_spelling(char: str) -> str:
