@@ -288,6 +288,12 @@ def _check_csrf(request: Request, service: Service, given: str) -> None:
 def _csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not isinstance(token, str):
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            # Another site's navigation comes without the SameSite=Strict
+            # cookie: a session started now would replace the person's own
+            # and sign them out. The form shown carries no token, so it is
+            # refused if sent; opened from the service itself, it works.
+            return ""
         token = new_csrf_token()
         request.session["csrf"] = token
     return token
