@@ -42,7 +42,7 @@ from installs import install
 from profiles import answer
 from service_server import ServedProject, Server, free_port, prepare, serving
 
-pytestmark = [pytest.mark.xdist_group("service"), pytest.mark.slow(120)]
+pytestmark = [pytest.mark.xdist_group("service"), pytest.mark.slow(160)]
 
 # The installed profile with the service (uv: its install takes seconds).
 PROFILE = "py313-bsd-no-ci"
