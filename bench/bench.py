@@ -8,6 +8,9 @@ Prints medians of several runs as a Markdown table:
   ``make install``, ``make test``) for each lock backend (pip-tools, uv),
   with a cold package cache (empty PIP_CACHE_DIR and UV_CACHE_DIR) and a
   warm one, the install and the test apart, and ``make lock`` of each;
+- ``POST /v1/predict`` of a served ``use_service`` project (uv, TLS on
+  loopback): p50 and p99 latency of one client, and requests per second of
+  four concurrent clients (``--only-service`` prints just these);
 - with ``--image``: ``make docker-build`` of the default project on the
   local stand-in base (see tests/docker_support.py), and the image's size;
 - ``copier update`` across one release, across two, and to the release a
@@ -34,12 +37,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple, TypeVar
+
+import httpx
 
 from docker_support import buildkit_client, daemon_running, stand_in_base
 from profiles import PROFILES, answers
 from releases import release
+from service_server import prepare, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIER = str(Path(sys.executable).with_name("copier"))
@@ -267,6 +274,66 @@ def data_path_rows(runs: int) -> list[str]:
     ]
 
 
+CLIENTS = 4  # concurrent clients of the throughput figure
+
+
+# Latency and throughput of `POST /v1/predict` on a served project, from
+# this process over TLS on loopback with keep-alive connections: the figures
+# of the service's own overhead (token check, limits, validation, the model)
+# plus one small prediction, not of a network.
+def service_rows(requests: int) -> list[str]:
+    """`POST /v1/predict` of a served project: p50 and p99 latency, requests per second."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        env = {**os.environ, **GIT_IDENTITY}
+        project = Path(tmp) / "project"
+        copy(project, env, "use_service=true", "lock_backend=uv")
+        for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "i"]):
+            subprocess.run(command, cwd=project, env=env, check=True, capture_output=True)
+        subprocess.run(["make", "install"], cwd=project, env=env, check=True, capture_output=True)
+        served = prepare(project)
+        token = served.token("bench", "predict")
+        body = {"rows": served.example_rows(1)}
+        headers = {"Authorization": f"Bearer {token}"}
+        # No rate limit in the way: the limits are measured by the tests, not here.
+        with serving(served, {"SERVICE_RATE_LIMIT_PER_MINUTE": str(10 * requests)}) as server:
+
+            def predict(client: httpx.Client) -> float:
+                start = time.perf_counter()
+                response = client.post("/v1/predict", json=body, headers=headers)
+                seconds = time.perf_counter() - start
+                if response.status_code != 200:
+                    sys.exit(f"error: /v1/predict answered {response.status_code}")
+                return seconds
+
+            with server.client() as client:
+                for _ in range(20):  # warm up: imports, first predictions, TLS session
+                    predict(client)
+                one_client = sorted(predict(client) for _ in range(requests))
+
+            def share(_: int) -> None:
+                with server.client() as client:
+                    for _ in range(requests // CLIENTS):
+                        predict(client)
+
+            start = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+                list(pool.map(share, range(CLIENTS)))
+            concurrent = time.perf_counter() - start
+
+    def percentile(fraction: float) -> float:
+        return one_client[min(len(one_client) - 1, int(fraction * len(one_client)))] * 1000
+
+    per_second = (requests // CLIENTS) * CLIENTS / concurrent
+    return [
+        f"| `POST /v1/predict`, one row, one client: p50 | {requests} | "
+        f"{percentile(0.50):.1f} ms | | |",
+        f"| `POST /v1/predict`, one row, one client: p99 | {requests} | "
+        f"{percentile(0.99):.1f} ms | | |",
+        f"| `POST /v1/predict`, one row, {CLIENTS} clients: throughput | "
+        f"{(requests // CLIENTS) * CLIENTS} | {per_second:.0f} requests/s | | |",
+    ]
+
+
 def image_build(workdir: Path, docker: str, base: str) -> tuple[Sample, int]:
     """Copy, install, then build the image; return the build's sample and image size."""
     env = {
@@ -489,7 +556,17 @@ def main() -> None:
         "--only-data-path", action="store_true", help="what validation and encryption add to a run"
     )
     parser.add_argument("--runs", type=int, default=7, help="runs of each `make run` measurement")
+    parser.add_argument(
+        "--only-service", action="store_true", help="`POST /v1/predict` latency and throughput"
+    )
+    parser.add_argument(
+        "--predictions", type=int, default=1000, help="requests of each service measurement"
+    )
     args = parser.parse_args()
+
+    if args.only_service:
+        print_table(service_rows(args.predictions))
+        return
 
     if args.only_data_path:
         print_table(data_path_rows(args.runs))
@@ -512,6 +589,7 @@ def main() -> None:
     if not args.quick:
         rows += backend_rows(args.installs)
         rows += data_path_rows(args.runs)
+        rows += service_rows(args.predictions)
 
     if args.image:
         docker = buildkit_client()

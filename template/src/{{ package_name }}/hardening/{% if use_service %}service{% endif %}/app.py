@@ -10,6 +10,7 @@ authorizes an API call (no CSRF there) and a token never opens a page.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import threading
@@ -200,6 +201,43 @@ def _route_name(request: Request) -> str:
     return getattr(found, "path", "unmatched")
 
 
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+# The refusals as the service sends them, for its OpenAPI schema (SERVICE_OPENAPI).
+# Written out, not taken from models: FastAPI would file a model's schema under
+# an HTML route's media type, and these answers are JSON on every route.
+_REFUSAL = {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}
+_PROBLEM = {
+    "type": "object",
+    "required": ["loc", "type"],
+    "properties": {
+        "loc": {"type": "array", "items": {"type": "string"}},
+        "type": {"type": "string"},
+    },
+}
+# FastAPI's own 422 (HTTPValidationError) promises pydantic's "msg", which
+# could quote the value sent, so it is never sent (see _invalid): each problem
+# is its place and its check; the owner's schema refuses rows in one line.
+_INVALID = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"anyOf": [{"type": "array", "items": _PROBLEM}, {"type": "string"}]}},
+}
+
+
+def _documented_refusals(access: Access, endpoint: Callable[..., Any]) -> dict[int | str, Any]:
+    """The error answers a route can give: its schema then says what the service does."""
+    answers: dict[int | str, Any] = {429: _json(_REFUSAL, "Too many requests (Retry-After)")}
+    if access.kind == "token":
+        answers[401] = _json(_REFUSAL, "No valid API token")
+        answers[403] = _json(_REFUSAL, "The token lacks the route's scope")
+    if set(inspect.signature(endpoint).parameters) - {"request"}:
+        answers[422] = _json(_INVALID, "Invalid input: each field and check, never the value")
+    return answers
+
+
 def route(
     app: FastAPI, method: str, path: str, access: Access, **options: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -211,6 +249,7 @@ def route(
         dependencies.append(Depends(_session_check(access.scope)))
 
     def add(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        options["responses"] = _documented_refusals(access, endpoint) | options.get("responses", {})
         app.add_api_route(path, endpoint, methods=[method], dependencies=dependencies, **options)
         added = app.routes[-1]
         setattr(added, _ACCESS_ATTRIBUTE, access)
@@ -254,6 +293,12 @@ def _check_csrf(request: Request, service: Service, given: str) -> None:
 def _csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not isinstance(token, str):
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            # Another site's navigation comes without the SameSite=Strict
+            # cookie: a session started now would replace the person's own
+            # and sign them out. The form shown carries no token, so it is
+            # refused if sent; opened from the service itself, it works.
+            return ""
         token = new_csrf_token()
         request.session["csrf"] = token
     return token
