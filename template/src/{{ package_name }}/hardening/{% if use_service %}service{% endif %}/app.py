@@ -419,6 +419,9 @@ def _add_routes(app: FastAPI) -> None:
                 {"csrf": _csrf_token(request), "failed": True},
                 status_code=401,
             )
+        # The right password: the name's count starts afresh (the address's
+        # does not), so its owner is not locked out by their own sign-ins.
+        service.login_limits["user"].forget("user", name)
         # A new session: nothing from before sign-in is kept.
         request.session.clear()
         secret = accounts.start_session(service.engine, service.token_key, user)

@@ -177,6 +177,10 @@ class RateLimits:
     def count(self, kind: str, key: str) -> None:
         self.limiter.hit(self.item, kind, key)
 
+    def forget(self, kind: str, key: str) -> None:
+        """Start ``key``'s window afresh (a name's count, once its password is right)."""
+        self.limiter.clear(self.item, kind, key)
+
     def _wait(self, kind: str, key: str) -> int:
         reset, _ = self.limiter.get_window_stats(self.item, kind, key)
         return max(1, math.ceil(reset - time.time()))
