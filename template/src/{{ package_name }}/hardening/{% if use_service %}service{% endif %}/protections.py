@@ -170,13 +170,6 @@ class RateLimits:
             return None
         return self._wait(kind, key)
 
-    def waiting(self, kind: str, key: str) -> int | None:
-        """The seconds to wait when the limit is reached already, counting nothing."""
-        return None if self.limiter.test(self.item, kind, key) else self._wait(kind, key)
-
-    def count(self, kind: str, key: str) -> None:
-        self.limiter.hit(self.item, kind, key)
-
     def forget(self, kind: str, key: str) -> None:
         """Start ``key``'s window afresh (a name's count, once its password is right)."""
         self.limiter.clear(self.item, kind, key)
