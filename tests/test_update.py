@@ -136,7 +136,9 @@ def newest_release(template: Path) -> None:
     for path in (template / "template" / "Makefile.jinja", template / HARDENING / "redaction.py"):
         path.write_text(path.read_text() + NEWEST_MARK)
     edit(
-        template / "template/requirements/base.in.jinja", "pandas>=2.2\n", "pandas>=2.2\ntabulate>=0.9\n"
+        template / "template/requirements/base.in.jinja",
+        "pandas>=2.2\n",
+        "pandas>=2.2\ntabulate>=0.9\n",
     )
     edit(template / "template/SECURITY.md.jinja", SECURITY_LINE, NEWEST_SECURITY_LINE)
     (template / "template" / "CONTRIBUTING.md").write_text("# Contributing\n\nThe template's.\n")
