@@ -64,11 +64,12 @@ def test_install_test_run_lint_from_a_fresh_commit(
     check(run_make(project, "env"))
     assert env_file.read_text().endswith("# the owner's edit\n")
 
-    tested = check(run_make(project, "test"))
+    # -rA: every passed test named in the summary, whichever worker ran it.
+    tested = check(run_make(project, "test", env={"PYTEST_ADDOPTS": "-rA"}))
     # pytest's last line: only passes (test names may hold "error" or "failed").
     assert re.search(r"(?m)^=+ \d+ passed in [\d.]+s", tested), tested[-2000:]
     # The example notebook ran on the kernel, in the project's own tests.
-    ran_notebooks = re.search(r"(?m)^tests/test_notebooks_run\.py \.+", tested) is not None
+    ran_notebooks = re.search(r"(?m)^PASSED tests/test_notebooks_run\.py::", tested) is not None
     assert ran_notebooks == answer(profile, "use_notebooks"), tested[-2000:]
 
     # `make run` says nothing of its own: with LOG_FORMAT=json every line is JSON.

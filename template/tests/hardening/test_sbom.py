@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
+
+# One worker builds the documents for the whole module: `make sbom` takes seconds.
+pytestmark = pytest.mark.xdist_group("sbom")
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each document and the lock it describes.
@@ -48,6 +49,16 @@ def pins_of_sbom(document: dict) -> dict[str, tuple[str, frozenset[str]]]:
 NO_CHECK = "SBOM_VALIDATE=--no-validate"
 
 
+def schema_problems(document: dict) -> object:
+    """What CycloneDX 1.6's schema finds wrong with ``document`` (None when valid)."""
+    # Imported here: building the schema's parsers takes seconds, which every
+    # worker of `make test` would otherwise pay to collect this module.
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    return JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(document))
+
+
 @pytest.fixture(scope="module")
 def sboms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     folder = tmp_path_factory.mktemp("sbom")
@@ -76,8 +87,7 @@ def test_the_documents_are_valid_cyclonedx_1_6(sboms):
     for name, document in sboms.items():
         assert (document["bomFormat"], document["specVersion"]) == ("CycloneDX", "1.6"), name
     # The image's; `make sbom` checks every document as it writes it.
-    validator = JsonStrictValidator(SchemaVersion.V1_6)
-    assert validator.validate_str(json.dumps(sboms["runtime.cdx.json"])) is None
+    assert schema_problems(sboms["runtime.cdx.json"]) is None
 
 
 def test_the_documents_describe_this_project_and_are_reproducible(sboms):
@@ -126,4 +136,4 @@ def test_a_missing_changed_or_added_pin_is_told_apart(sboms, tools):
 
     invalid = copy.deepcopy(document)
     invalid["components"][0]["type"] = "not-a-type"
-    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(invalid)) is not None
+    assert schema_problems(invalid) is not None

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from .in_process import Done, run_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 CHECK = ROOT / "tools" / "check_wheel.py"
 LICENSE_FILES = 'license-files = ["LICENSE"]'
@@ -64,6 +66,7 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def check(*args: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """tools/check_wheel.py as `make` runs it, in a process of its own."""
     return subprocess.run(
         [sys.executable, CHECK, *args],
         cwd=cwd,
@@ -72,6 +75,11 @@ def check(*args: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.Compl
         text=True,
         check=False,
     )
+
+
+def check_settings(source: Path) -> Done:
+    """``check_wheel.py --pyproject SOURCE`` in this process: the settings check reads files."""
+    return run_tool("check_wheel", "--pyproject", str(source), cwd=source, env=environment())
 
 
 def build(source: Path, env: dict[str, str]) -> Path:
@@ -176,7 +184,7 @@ def test_a_setting_that_reads_past_the_snapshot_is_refused_before_the_build(tmp_
     else:
         pyproject = source / "pyproject.toml"
         pyproject.write_text(pyproject.read_text() + "\n" + planted + "\n")
-    done = check("--pyproject", source, cwd=source, env=environment())
+    done = check_settings(source)
     assert done.returncode == 1, planted
     assert PLANTED[planted] in done.stderr
 
@@ -186,6 +194,6 @@ def test_a_readme_linked_to_env_is_refused(tmp_path):
     (source.parent.parent / ".env").write_text(f"DATA_ENCRYPTION_KEY={canary()}\n")
     (source / "README.md").unlink()
     (source / "README.md").symlink_to("../../.env")
-    done = check("--pyproject", source, cwd=source, env=environment())
+    done = check_settings(source)
     assert done.returncode == 1
     assert "project.readme" in done.stderr
