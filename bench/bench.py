@@ -8,6 +8,12 @@ Prints medians of several runs as a Markdown table:
   ``make install``, ``make test``) for each lock backend (pip-tools, uv),
   with a cold package cache (empty PIP_CACHE_DIR and UV_CACHE_DIR) and a
   warm one, the install and the test apart, and ``make lock`` of each;
+- ``make test`` again once the first run wrote the bytecode (the everyday
+  loop), every install and test with PYTHONDONTWRITEBYTECODE set, as in CI;
+- the hardened run against the bare pipeline on the example scaled to 10^4
+  to 10^6 rows, time and peak memory (``--only-scale``, data_scale.py);
+- each job of the generated GitHub workflows through its ``make`` steps
+  (``--only-ci-jobs``);
 - ``POST /v1/predict`` of a served ``use_service`` project (uv, TLS on
   loopback): p50 and p99 latency of one client, and requests per second of
   four concurrent clients (``--only-service`` prints just these);
@@ -42,8 +48,11 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 import httpx
+import yaml
+from data_scale import scale_rows
 
 from docker_support import buildkit_client, daemon_running, stand_in_base
+from osv_server import serving as osv_serving
 from profiles import PROFILES, answers
 from releases import release
 from service_server import prepare, serving
@@ -275,6 +284,51 @@ def data_path_rows(runs: int) -> list[str]:
         f"{figures['pandera'] * 1000:.0f} ms | | "
         f"| {figures['pandera'] / floor:.1%} of a run |",
     ]
+
+
+def data_scale_rows(sizes: list[int], runs: int) -> list[str]:
+    """The hardened run against the bare pipeline on the example scaled up (data_scale.py)."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        env = install_env(Path(tmp) / "cache")
+        project = Path(tmp) / "project"
+        copy(project, env, "lock_backend=uv")
+        for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "i"]):
+            subprocess.run(command, cwd=project, env=env, check=True, capture_output=True)
+        subprocess.run(["make", "install"], cwd=project, env=env, check=True, capture_output=True)
+
+        def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+            return measure(command, cwd=cwd, env=env)
+
+        return scale_rows(project, "bench", sizes, runs, timed)
+
+
+def ci_job_rows(backend: str, image: bool) -> list[str]:
+    """Each job of a default project's GitHub workflows, as its `make` steps, on this machine.
+
+    Each job starts as CI does, from a checkout without .venv, and runs its
+    `make` steps in order (package caches warm, pip-audit asking the loopback
+    OSV stand-in). A job that builds the image runs only with ``image``.
+    """
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, osv_serving([]) as osv:
+        env = install_env(Path(tmp) / "cache") | osv.environment()
+        project = Path(tmp) / "project"
+        copy(project, env, f"lock_backend={backend}")
+        for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "i"]):
+            subprocess.run(command, cwd=project, env=env, check=True, capture_output=True)
+        subprocess.run(["make", "install"], cwd=project, env=env, check=True, capture_output=True)
+        for workflow in sorted((project / ".github" / "workflows").glob("*.yml")):
+            for name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+                steps = [str(step.get("run", "")) for step in job.get("steps", [])]
+                targets = [step.split()[1:] for step in steps if step.startswith("make ")]
+                if not targets or (["docker-build"] in targets and not image):
+                    continue
+                shutil.rmtree(project / ".venv")
+                samples = [measure(["make", *target], cwd=project, env=env) for target in targets]
+                total = Sample(sum(s.seconds for s in samples), max(s.peak_mib for s in samples))
+                made = ", ".join(" ".join(target) for target in targets)
+                rows.append(row(f"{workflow.name} `{name}` ({made}), {backend}", [total]))
+    return rows
 
 
 CLIENTS = 4  # concurrent clients of the throughput figure
@@ -565,7 +619,32 @@ def main() -> None:
     parser.add_argument(
         "--predictions", type=int, default=1000, help="requests of each service measurement"
     )
+    parser.add_argument(
+        "--only-ci-jobs",
+        action="store_true",
+        help="each job of the generated GitHub workflows, through its make steps",
+    )
+    parser.add_argument(
+        "--only-scale",
+        action="store_true",
+        help="the hardened run against the bare pipeline on the example scaled up",
+    )
+    parser.add_argument(
+        "--scale-rows",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000, 1_000_000],
+        help="the sizes of --only-scale",
+    )
     args = parser.parse_args()
+
+    if args.only_ci_jobs:
+        print_table([*ci_job_rows("uv", args.image), *ci_job_rows("pip-tools", args.image)])
+        return
+
+    if args.only_scale:
+        print_table(data_scale_rows(args.scale_rows, 1))
+        return
 
     if args.only_service:
         print_table(service_rows(args.predictions))
@@ -592,6 +671,8 @@ def main() -> None:
     if not args.quick:
         rows += backend_rows(args.installs)
         rows += data_path_rows(args.runs)
+        rows += data_scale_rows([10_000, 100_000], 1)
+        rows += ci_job_rows("uv", args.image)
         rows += service_rows(args.predictions)
 
     if args.image:
