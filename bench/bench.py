@@ -465,6 +465,33 @@ def template_releases(repo: Path) -> Path:
     return repo
 
 
+def plain_releases(repo: Path, ours: Path) -> Path:
+    """The same files without Jinja: a default project of ``ours``, as a template, tagged thrice.
+
+    copier copies a file without the .jinja suffix as it is, so updating a
+    project of this template costs what copier spends per file (git, paths,
+    the diff) and nothing of this template's own: its Jinja, its questions,
+    its validators. The releases change the Makefile, as this template's do.
+    """
+    rendered = made_at(ours, repo.parent / "plain-source")
+    shutil.rmtree(rendered / ".git")
+    (rendered / ".copier-answers.yml").unlink()
+    for number, tag in enumerate(TAGS):
+        if number == 0:
+            shutil.copytree(rendered, repo / "template")
+            for name, text in FLOOR_FILES.items():
+                if not name.endswith("README.md.jinja"):
+                    (repo / name).write_text(text)
+            git(repo, "init", "-q", "-b", "main")
+        else:
+            makefile = repo / "template" / "Makefile"
+            makefile.write_text(makefile.read_text() + "# release\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"Release {tag}")
+        git(repo, "tag", tag)
+    return repo
+
+
 def copy_from_tag(
     template: Path, project: Path, data: dict[str, object] | None = None
 ) -> list[str]:
@@ -539,9 +566,14 @@ def update_rows(runs: int, fleet_size: int) -> list[str]:
         root = Path(tmp)
         ours = template_releases(root / "template")
         floor = floor_releases(root / "floor")
-        (root / "ours").mkdir()
-        (root / "floors").mkdir()
-        steps = {"ours": steps_for(ours, root / "ours"), "floor": steps_for(floor, root / "floors")}
+        plain = plain_releases(root / "plain", ours)
+        for side in ("ours", "floors", "plains"):
+            (root / side).mkdir()
+        steps = {
+            "ours": steps_for(ours, root / "ours"),
+            "floor": steps_for(floor, root / "floors"),
+            "plain": steps_for(plain, root / "plains"),
+        }
         samples: dict[tuple[str, str], list[Sample]] = {
             (side, step): [] for side in steps for step in steps[side]
         }
@@ -559,6 +591,12 @@ def update_rows(runs: int, fleet_size: int) -> list[str]:
                 row(step, samples[("ours", step)]) + f" {median['ours'] / median['floor']:.2f}x |"
             )
             rows.append(row(f"{step}: floor", samples[("floor", step)]) + " 1.00x |")
+            # This template's own share: its Jinja and questions, over copier's per-file cost.
+            rows.append(
+                row(f"{step}: the same files without Jinja", samples[("plain", step)])
+                + f" {median['plain'] / median['floor']:.2f}x; this template's share "
+                f"{median['ours'] / median['plain']:.2f}x |"
+            )
 
         # A fleet: varied answers, updated one after another as a rollout would.
         profiles = [list(PROFILES)[n % len(PROFILES)] for n in range(fleet_size)]

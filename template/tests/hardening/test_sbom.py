@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-# One worker builds the documents for the whole module: `make sbom` takes seconds.
-pytestmark = pytest.mark.xdist_group("sbom")
+from .workers import taking_turns
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each document and the lock it describes.
@@ -61,18 +60,22 @@ def schema_problems(document: dict) -> object:
 
 @pytest.fixture(scope="module")
 def sboms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    folder = tmp_path_factory.mktemp("sbom")
-    # Without the tool's own schema check, which takes seconds on the dev lock:
-    # the tests below check the documents, and the template's tests run
-    # `make sbom` as it is, check included.
-    done = subprocess.run(
-        ["make", "--no-print-directory", "sbom", f"SBOM_DIR={folder}", NO_CHECK],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    # Made once for every worker of the run: `make sbom` takes seconds.
+    with taking_turns(tmp_path_factory, "sbom") as shared:
+        folder = shared / "sbom"
+        if not folder.is_dir():
+            # Without the tool's own schema check, which takes seconds on the
+            # dev lock: the tests below check the documents, and the template's
+            # tests run `make sbom` as it is, check included.
+            done = subprocess.run(
+                ["make", "--no-print-directory", "sbom", f"SBOM_DIR={folder}.new", NO_CHECK],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            Path(f"{folder}.new").rename(folder)
     assert sorted(path.name for path in folder.iterdir()) == sorted(DOCUMENTS)
     return {name: json.loads((folder / name).read_text()) for name in DOCUMENTS}
 
