@@ -65,7 +65,13 @@ def test_install_test_run_lint_from_a_fresh_commit(
     assert env_file.read_text().endswith("# the owner's edit\n")
 
     # -rA: every passed test named in the summary, whichever worker ran it.
-    tested = check(run_make(project, "test", env={"PYTEST_ADDOPTS": "-rA"}))
+    # PYTHONDONTWRITEBYTECODE as CI images set it: the Makefile has Python
+    # write bytecode all the same, or every test process compiles anew.
+    bytecode = project / "src" / package / "__pycache__"
+    shutil.rmtree(bytecode, ignore_errors=True)  # an earlier test's, in the shared project
+    env = {"PYTEST_ADDOPTS": "-rA", "PYTHONDONTWRITEBYTECODE": "1"}
+    tested = check(run_make(project, "test", env=env))
+    assert list(bytecode.glob("pipeline.*.pyc")), "make test wrote no bytecode"
     # pytest's last line: only passes (test names may hold "error" or "failed").
     assert re.search(r"(?m)^=+ \d+ passed in [\d.]+s", tested), tested[-2000:]
     # The example notebook ran on the kernel, in the project's own tests.
