@@ -315,7 +315,7 @@ def test_every_update_path_keeps_owner_edits_and_brings_every_fix(releases, tmp_
 # One profile: its install and tests are the lifecycle test's own, and what
 # this adds (a stale lock flagged after an update, mended by `make lock`) does
 # not depend on the answers. Its `make audit` stands for the py312 lifecycle's.
-@pytest.mark.slow(330)
+@pytest.mark.slow(400)
 @pytest.mark.parametrize("profile", ["py312-apache-gitlab-slim"])
 def test_updated_project_passes_its_own_tests_and_audit(releases, tmp_path, monkeypatch, profile):
     """A real install: the lock check flags the lock NEWEST made stale (and the
