@@ -1,10 +1,10 @@
 """Run the project's tools and mkdocs in this process, as `make` runs them in their own.
 
-Starting Python again costs a second a call once the data libraries are
-imported, and proves nothing more for a command that reads files and prints:
-the same ``main()`` gets the same arguments, in the same folder, with the
-same environment. Each command keeps one test that starts it as a real
-process, the way `make` does.
+Starting Python again costs half a second to a second a call, and proves
+nothing more for a command that reads files and prints: the same ``main()``
+gets the same arguments, in the same folder, with the same environment.
+Each command keeps one test that starts it as a real process, the way
+`make` does.
 """
 
 from __future__ import annotations
